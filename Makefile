@@ -1,0 +1,58 @@
+# The daily commands. README and .ci/run call these targets.
+#   make run    set everything up, then serve the app (and its local model) on :8000
+#   make test   set everything up, then lint and run the whole suite twice:
+#               on SQLite + in-memory layer, then on PostgreSQL + Redis
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PG_URL ?= postgres://postgres@127.0.0.1:5432/playground
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: help install run test test-defaults test-scaleout lint format migrations-check
+
+help:
+	@echo "make run    set up and serve the playground on http://127.0.0.1:8000"
+	@echo "make test   set up, lint and run every test (SQLite, then PostgreSQL + Redis)"
+	@echo "make lint   ruff and djade checks only"
+
+$(STAMP): pyproject.toml
+	@python_bin=$$(bin/find-python) || exit 1; \
+	  if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$python_bin"; "$$python_bin" -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev,local]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's chromium drives the browser tests; Playwright may not download its own here.
+/usr/bin/chromium:
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/djade --check $$(find templates -name '*.html')
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/djade $$(find templates -name '*.html')
+
+migrations-check: $(STAMP)
+	$(PY) manage.py makemigrations --check --dry-run
+
+test-defaults: $(STAMP) /usr/bin/chromium
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest $(PYTEST_ARGS)
+
+test-scaleout: $(STAMP) /usr/bin/chromium
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+test: lint migrations-check test-defaults test-scaleout
+
+run: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py runserver 127.0.0.1:8000

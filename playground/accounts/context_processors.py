@@ -1,0 +1,5 @@
+from django.conf import settings
+
+
+def signup(request):
+    return {"signup_open": settings.PLAYGROUND_OPEN_SIGNUP}

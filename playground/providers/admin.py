@@ -1,0 +1,32 @@
+from django.contrib import admin
+
+from .forms import ProviderForm
+from .models import Provider
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    """Staff manage shared providers here; the key is write-only, as on the settings page."""
+
+    form = ProviderForm
+    list_display = ["name", "base_url", "auth_style", "owner", "has_api_key"]
+    list_filter = ["auth_style"]
+    fields = [
+        "owner",
+        "name",
+        "base_url",
+        "auth_style",
+        "api_key",
+        "clear_api_key",
+        "extra_headers",
+        "clear_extra_headers",
+        "default_model",
+    ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["fields"] = ["owner", "name", "base_url", "auth_style", "default_model"]
+        return super().get_form(request, obj, change, **kwargs)
+
+    @admin.display(boolean=True, description="key set")
+    def has_api_key(self, provider):
+        return provider.has_api_key

@@ -1,0 +1,72 @@
+"""Providers: where completions come from, and how to authenticate to them."""
+
+import json
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from .secrets import EncryptedTextField
+
+
+class AuthStyle(models.TextChoices):
+    BEARER = "bearer", "Authorization: Bearer <key>"
+    API_KEY = "api-key", "api-key: <key> header"
+    NONE = "none", "No authentication"
+
+
+class ProviderQuerySet(models.QuerySet):
+    def usable_by(self, user):
+        """Shared providers plus the user's own."""
+        return self.filter(Q(owner__isnull=True) | Q(owner=user))
+
+
+class Provider(models.Model):
+    # No owner means shared: staff manage it in the admin and every user may use it.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE
+    )
+    name = models.CharField(max_length=100)
+    base_url = models.URLField(
+        "base URL", max_length=500, help_text="The API root, such as https://api.openai.com/v1"
+    )
+    auth_style = models.CharField(max_length=10, choices=AuthStyle, default=AuthStyle.BEARER)
+    api_key = EncryptedTextField(blank=True)
+    # A JSON object of header name -> value, such as OpenAI-Organization; encrypted too.
+    extra_headers = EncryptedTextField(blank=True)
+    default_model = models.CharField(max_length=200, blank=True)
+    # Marks the provider made from OPENAI_* variables or the local model, so start-up can update it.
+    system_key = models.CharField(max_length=50, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProviderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["owner_id", "name"]
+
+    def __str__(self):
+        return self.name if self.owner_id else f"{self.name} (shared)"
+
+    @property
+    def is_shared(self) -> bool:
+        return self.owner_id is None
+
+    @property
+    def has_api_key(self) -> bool:
+        return bool(self.api_key)
+
+    def url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+    def extra_header_items(self) -> dict[str, str]:
+        return json.loads(self.extra_headers) if self.extra_headers else {}
+
+    def request_headers(self) -> dict[str, str]:
+        headers = dict(self.extra_header_items())
+        if self.api_key and self.auth_style == AuthStyle.BEARER:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        elif self.api_key and self.auth_style == AuthStyle.API_KEY:
+            # Azure OpenAI and its look-alikes take the key in an api-key header instead.
+            headers["api-key"] = self.api_key
+        return headers

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.provider_list, name="provider_list"),
+    path("new/", views.provider_create, name="provider_create"),
+    path("<int:pk>/", views.provider_edit, name="provider_edit"),
+    path("<int:pk>/delete/", views.provider_delete, name="provider_delete"),
+    path("models/", views.provider_models, name="provider_models"),
+]

@@ -1,0 +1,93 @@
+"""Merges completion chunks (streamed or whole) into per-choice text, logprobs and usage."""
+
+import json
+
+# The raw view keeps at most this much of a response, so a huge stream cannot bloat a row.
+RAW_LIMIT_BYTES = 1_000_000
+LOGPROB_KEYS = ("tokens", "token_logprobs", "top_logprobs", "text_offset")
+
+
+class CompletionAccumulator:
+    def __init__(self):
+        self._parts: dict[int, list[str]] = {}
+        self._logprobs: dict[int, dict[str, list]] = {}
+        self._finish: dict[int, str | None] = {}
+        self.usage: dict | None = None
+        self.chunk_count = 0
+        self.raw: list = []
+        self.raw_truncated = False
+        self._raw_bytes = 0
+
+    def add(self, data: dict) -> dict[int, str]:
+        """Takes one chunk; returns the new text of each choice it carried."""
+        self.chunk_count += 1
+        self._keep_raw(data)
+        if isinstance(data.get("usage"), dict):
+            self.usage = data["usage"]
+        deltas: dict[int, str] = {}
+        choices = data.get("choices")
+        if not isinstance(choices, list):
+            return deltas
+        for position, choice in enumerate(choices):
+            if not isinstance(choice, dict):
+                continue
+            index = choice.get("index", position)
+            index = index if isinstance(index, int) else position
+            text = choice.get("text") or ""
+            if not isinstance(text, str):
+                text = str(text)
+            self._parts.setdefault(index, [])
+            if text:
+                self._parts[index].append(text)
+                deltas[index] = deltas.get(index, "") + text
+            if isinstance(choice.get("logprobs"), dict):
+                self._add_logprobs(index, choice["logprobs"])
+            if choice.get("finish_reason"):
+                self._finish[index] = choice["finish_reason"]
+        return deltas
+
+    def _add_logprobs(self, index: int, logprobs: dict) -> None:
+        merged = self._logprobs.setdefault(index, {key: [] for key in LOGPROB_KEYS})
+        for key in LOGPROB_KEYS:
+            values = logprobs.get(key)
+            if isinstance(values, list):
+                merged[key].extend(values)
+
+    def _keep_raw(self, data: dict) -> None:
+        if self.raw_truncated:
+            return
+        size = len(json.dumps(data))
+        if self._raw_bytes + size > RAW_LIMIT_BYTES:
+            self.raw_truncated = True
+            return
+        self._raw_bytes += size
+        self.raw.append(data)
+
+    @property
+    def received_text(self) -> bool:
+        return any(self._parts.values())
+
+    def text_of(self, index: int) -> str:
+        return "".join(self._parts.get(index, []))
+
+    def choices(self) -> list[dict]:
+        indexes = sorted(set(self._parts) | set(self._finish) | set(self._logprobs))
+        return [
+            {
+                "index": index,
+                "text": self.text_of(index),
+                "logprobs": self._logprobs.get(index),
+                "finish_reason": self._finish.get(index),
+            }
+            for index in indexes
+        ]
+
+    def completion_tokens(self) -> tuple[int | None, bool]:
+        """The completion token count, and whether the provider reported it."""
+        if self.usage and isinstance(self.usage.get("completion_tokens"), int):
+            return self.usage["completion_tokens"], True
+        counted = sum(len(lp["tokens"]) for lp in self._logprobs.values())
+        if counted:
+            return counted, False
+        pieces = sum(len(parts) for parts in self._parts.values())
+        return (pieces or None), False

@@ -1,0 +1,74 @@
+"""A run: one request to a provider's /completions and everything that came back."""
+
+from django.conf import settings
+from django.db import models
+
+
+class RunStatus(models.TextChoices):
+    STREAMING = "streaming", "Streaming"
+    COMPLETED = "completed", "Completed"
+    STOPPED = "stopped", "Stopped"
+    FAILED = "failed", "Failed"
+    INTERRUPTED = "interrupted", "Interrupted"
+
+
+class RunQuerySet(models.QuerySet):
+    def owned_by(self, user):
+        return self.filter(owner=user)
+
+
+class Run(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    provider = models.ForeignKey(
+        "providers.Provider", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # Kept so the run still says where it came from after the provider is deleted.
+    provider_name = models.CharField(max_length=100)
+    model = models.CharField(max_length=200)
+    # The exact JSON body sent upstream; keys travel in headers, so none is ever in here.
+    request_body = models.JSONField()
+    # [{"index", "text", "logprobs", "finish_reason"}], ordered by index.
+    choices = models.JSONField(default=list)
+    usage = models.JSONField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=RunStatus, default=RunStatus.STREAMING)
+    error = models.TextField(blank=True)
+    # What the provider returned short of what was asked, said plainly.
+    notices = models.JSONField(default=list)
+    # The response, or the stream's chunks (capped), for the raw view.
+    raw_response = models.JSONField(default=list)
+    raw_truncated = models.BooleanField(default=False)
+    time_to_first_token_ms = models.FloatField(null=True, blank=True)
+    total_ms = models.FloatField(null=True, blank=True)
+    completion_tokens = models.IntegerField(null=True, blank=True)
+    # True when completion_tokens came from the provider's usage, not from counting chunks.
+    tokens_from_usage = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Touched by every save while streaming: a stale one means the server died mid-run.
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "updated_at"])]
+
+    def __str__(self):
+        return f"Run {self.pk} ({self.model}, {self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status != RunStatus.STREAMING
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        if not self.completion_tokens or self.total_ms is None:
+            return None
+        generating_ms = self.total_ms - (self.time_to_first_token_ms or 0)
+        if generating_ms <= 0:
+            return None
+        return self.completion_tokens / (generating_ms / 1000)
+
+    @property
+    def prompt_text(self) -> str:
+        prompt = self.request_body.get("prompt", "")
+        return prompt if isinstance(prompt, str) else ""

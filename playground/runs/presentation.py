@@ -1,0 +1,77 @@
+"""Prepares a stored run for its template: echoed prompt, tinted tokens and their tips."""
+
+import json
+import math
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Segment:
+    text: str
+    echo: bool = False
+    # p0 (improbable) to p9 (near certain); empty when the provider gave no logprob.
+    probability_class: str = ""
+    tip: str = ""
+
+
+@dataclass
+class ChoiceView:
+    index: int
+    finish_reason: str | None
+    segments: list[Segment] = field(default_factory=list)
+    has_logprobs: bool = False
+
+
+def _percent(logprob) -> str:
+    return f"{math.exp(logprob) * 100:.2f}%"
+
+
+def _tip(token: str, logprob, alternatives) -> str:
+    lines = [f"{json.dumps(token)}  {_percent(logprob)}"]
+    if isinstance(alternatives, dict) and alternatives:
+        lines.append("Top alternatives:")
+        ranked = sorted(alternatives.items(), key=lambda item: item[1] or -math.inf, reverse=True)
+        lines += [f"  {json.dumps(alt)}  {_percent(lp)}" for alt, lp in ranked if lp is not None]
+    return "\n".join(lines)
+
+
+def _token_segments(logprobs: dict, echo_length: int) -> list[Segment]:
+    tokens = logprobs.get("tokens") or []
+    token_logprobs = logprobs.get("token_logprobs") or []
+    top_logprobs = logprobs.get("top_logprobs") or []
+    offsets = logprobs.get("text_offset") or []
+    segments = []
+    for position, token in enumerate(tokens):
+        logprob = token_logprobs[position] if position < len(token_logprobs) else None
+        alternatives = top_logprobs[position] if position < len(top_logprobs) else None
+        offset = offsets[position] if position < len(offsets) else None
+        segment = Segment(text=str(token))
+        segment.echo = isinstance(offset, int) and offset < echo_length
+        if isinstance(logprob, (int, float)):
+            probability = math.exp(logprob)
+            segment.probability_class = f"p{min(int(probability * 10), 9)}"
+            segment.tip = _tip(str(token), logprob, alternatives)
+        segments.append(segment)
+    return segments
+
+
+def choice_views(run) -> list[ChoiceView]:
+    echo_prefix = run.prompt_text if run.request_body.get("echo") else ""
+    views = []
+    for choice in run.choices:
+        view = ChoiceView(index=choice["index"], finish_reason=choice.get("finish_reason"))
+        text = choice.get("text") or ""
+        logprobs = choice.get("logprobs") or {}
+        if logprobs.get("tokens") and "".join(map(str, logprobs["tokens"])) == text:
+            view.has_logprobs = True
+            view.segments = _token_segments(logprobs, len(echo_prefix))
+        elif echo_prefix and text.startswith(echo_prefix):
+            view.segments = [Segment(echo_prefix, echo=True), Segment(text[len(echo_prefix) :])]
+        else:
+            view.segments = [Segment(text)]
+        views.append(view)
+    return views
+
+
+def pretty_json(value) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)

@@ -1,0 +1,197 @@
+// The playground page: renders the socket's JSON frames. Model output only ever goes into
+// the page through textContent; finished runs arrive as server-rendered, escaped HTML.
+(function () {
+  "use strict";
+
+  const root = document.getElementById("playground");
+  if (!root) return;
+  const form = document.getElementById("completion-form");
+  const runButton = document.getElementById("run-button");
+  const stopButton = document.getElementById("stop-button");
+  const liveRun = document.getElementById("live-run");
+  const history = document.getElementById("run-history");
+  const socketState = document.getElementById("socket-state");
+  const socketError = document.getElementById("socket-error");
+  const paneTemplate = document.getElementById("choice-pane-template");
+
+  let socket = null;
+  let currentRun = null; // the id of the run streaming now, if any
+  let panes = new Map();
+
+  function setRunning(running) {
+    runButton.disabled = running;
+    stopButton.disabled = !running;
+    root.dataset.running = running ? "true" : "false";
+  }
+
+  function showSocketError(text) {
+    socketError.textContent = text;
+    socketError.hidden = !text;
+  }
+
+  function clearFieldErrors() {
+    form.querySelectorAll(".field-error").forEach((el) => { el.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+    form.querySelectorAll(".field.has-error").forEach((el) => el.classList.remove("has-error"));
+  }
+
+  function showFieldErrors(errors) {
+    let first = null;
+    for (const [name, messages] of Object.entries(errors)) {
+      const slot = document.getElementById("error-" + name) || document.getElementById("error-__all__");
+      slot.textContent = messages.join(" ");
+      const field = form.querySelector('[data-field="' + CSS.escape(name) + '"]');
+      if (field) {
+        field.classList.add("has-error");
+        field.querySelectorAll("input, textarea, select").forEach((el) => el.setAttribute("aria-invalid", "true"));
+        first = first || field;
+      }
+    }
+    if (first) first.scrollIntoView({ block: "nearest" });
+  }
+
+  function archiveLiveRun() {
+    // The finished card of the previous run moves to the top of the history.
+    const card = liveRun.querySelector(".run-card");
+    if (card) {
+      const empty = document.getElementById("no-runs");
+      if (empty) empty.remove();
+      history.prepend(card);
+    }
+    liveRun.replaceChildren();
+    panes = new Map();
+  }
+
+  function paneFor(index) {
+    let pane = panes.get(index);
+    if (!pane) {
+      pane = paneTemplate.content.firstElementChild.cloneNode(true);
+      pane.dataset.index = index;
+      pane.querySelector("h3").textContent = "Choice " + index;
+      const ordered = [...panes.keys()].filter((i) => i > index).sort((a, b) => a - b);
+      const before = ordered.length ? panes.get(ordered[0]) : null;
+      liveRun.querySelector(".choices").insertBefore(pane, before);
+      panes.set(index, pane);
+    }
+    return pane.querySelector(".choice-text");
+  }
+
+  const handlers = {
+    "run.started"(frame) {
+      archiveLiveRun();
+      currentRun = frame.run;
+      const box = document.createElement("div");
+      box.className = "live-box";
+      box.dataset.run = frame.run;
+      const status = document.createElement("p");
+      status.className = "live-status";
+      status.textContent = frame.request.stream ? "Streaming…" : "Waiting for the whole response…";
+      const choices = document.createElement("div");
+      choices.className = "choices";
+      box.append(status, choices);
+      liveRun.append(box);
+      setRunning(true);
+    },
+    delta(frame) {
+      if (frame.run !== currentRun) return;
+      for (const [index, text] of Object.entries(frame.choices)) {
+        paneFor(Number(index)).append(document.createTextNode(text));
+      }
+    },
+    "run.finished"(frame) {
+      if (frame.run === currentRun) currentRun = null;
+      liveRun.replaceChildren();
+      panes = new Map();
+      // Server-rendered by the template engine, which escapes all model output.
+      liveRun.insertAdjacentHTML("afterbegin", frame.html);
+      setRunning(false);
+    },
+    "form.invalid"(frame) {
+      showFieldErrors(frame.errors);
+      setRunning(false);
+    },
+    error(frame) {
+      showSocketError(frame.error);
+    },
+  };
+
+  root.addEventListener("htmx:wsOpen", (event) => {
+    socket = event.detail.socketWrapper;
+    socketState.dataset.state = "open";
+    socketState.textContent = "Connected";
+    if (currentRun !== null) {
+      // Reconnected mid-run: the server stopped that run; show what it stored.
+      const runId = currentRun;
+      currentRun = null;
+      htmx.ajax("GET", "/runs/" + runId + "/", { target: "#live-run", swap: "innerHTML" });
+      setRunning(false);
+    }
+  });
+  root.addEventListener("htmx:wsClose", () => {
+    socketState.dataset.state = "closed";
+    socketState.textContent = "Disconnected: reconnecting…";
+  });
+  root.addEventListener("htmx:wsError", () => {
+    socketState.dataset.state = "closed";
+    socketState.textContent = "Connection error: reconnecting…";
+  });
+  root.addEventListener("htmx:wsBeforeMessage", (event) => {
+    event.preventDefault(); // frames are JSON, handled here rather than swapped by htmx
+    let frame;
+    try {
+      frame = JSON.parse(event.detail.message);
+    } catch (e) {
+      return;
+    }
+    const handler = handlers[frame.type];
+    if (handler) handler(frame);
+  });
+  root.addEventListener("htmx:wsConfigSend", (event) => {
+    if (event.detail.parameters.action === "run") {
+      clearFieldErrors();
+      showSocketError("");
+    }
+  });
+
+  function submitRun() {
+    if (!runButton.disabled) form.requestSubmit();
+  }
+  function stopRun() {
+    if (socket && !stopButton.disabled) socket.send(JSON.stringify({ action: "stop" }));
+  }
+  stopButton.addEventListener("click", stopRun);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      submitRun();
+    } else if (event.key === "Escape" && root.dataset.running === "true") {
+      event.preventDefault();
+      stopRun();
+    }
+  });
+
+  // A new provider brings its default model, unless the user typed one.
+  const providerSelect = document.getElementById("id_provider");
+  const modelInput = document.getElementById("id_model");
+  if (providerSelect) {
+    providerSelect.addEventListener("change", () => {
+      const option = providerSelect.selectedOptions[0];
+      if (option && option.dataset.defaultModel) modelInput.value = option.dataset.defaultModel;
+    });
+  }
+
+  // "+ row" in the logit_bias table.
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-add-row]");
+    if (!button) return;
+    const body = document.getElementById(button.dataset.addRow).querySelector("tbody");
+    const row = body.lastElementChild.cloneNode(true);
+    row.querySelectorAll("input").forEach((input) => { input.value = ""; });
+    body.append(row);
+  });
+
+  document.addEventListener("submit", (event) => {
+    const message = event.target.dataset.confirm;
+    if (message && !window.confirm(message)) event.preventDefault();
+  });
+})();

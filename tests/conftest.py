@@ -1,0 +1,73 @@
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from playground.asgi import application
+
+from .factories import make_provider, make_user
+from .fake_upstream import FakeUpstream
+
+
+@pytest.fixture
+def upstream():
+    fake = FakeUpstream().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def alice(db):
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(db):
+    return make_user("bob")
+
+
+@pytest.fixture
+def charlie(db):
+    return make_user("charlie")
+
+
+@pytest.fixture
+def alice_provider(alice, upstream):
+    return make_provider(owner=alice, base_url=upstream.base_url, name="Fake upstream")
+
+
+@pytest.fixture
+def alice_client(alice):
+    client = Client()
+    client.force_login(alice)
+    return client
+
+
+def _session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+@pytest.fixture
+async def connect():
+    """Opens the playground socket through the real ASGI stack, as a logged-in user.
+
+    Every communicator opened here is disconnected at teardown.
+    """
+    opened = []
+
+    async def open_socket(user=None, origin="http://localhost", path="/ws/playground/"):
+        headers = [(b"origin", origin.encode()), (b"host", b"localhost")]
+        if user is not None:
+            cookie = await database_sync_to_async(_session_cookie)(user)
+            headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+        communicator = WebsocketCommunicator(application, path, headers=headers)
+        opened.append(communicator)
+        connected, _ = await communicator.connect()
+        return communicator if connected else None
+
+    yield open_socket
+    for communicator in opened:
+        await communicator.disconnect()

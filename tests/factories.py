@@ -1,0 +1,43 @@
+"""Test data builders: users, providers and runs."""
+
+import itertools
+
+from django.contrib.auth import get_user_model
+
+from playground.providers.models import AuthStyle, Provider
+from playground.runs.models import Run, RunStatus
+
+PASSWORD = "correct-horse-battery-staple"
+_counter = itertools.count(1)
+
+
+def make_user(username=None, **extra):
+    username = username or f"user{next(_counter)}"
+    return get_user_model().objects.create_user(
+        username=username, password=PASSWORD, email=f"{username}@example.com", **extra
+    )
+
+
+def make_provider(owner=None, base_url="http://127.0.0.1:9/v1", **extra):
+    fields = {
+        "name": f"Provider {next(_counter)}",
+        "base_url": base_url,
+        "auth_style": AuthStyle.BEARER,
+        "api_key": "sk-test-SECRET-KEY-0123456789",
+        "default_model": "fake-model",
+    }
+    fields.update(extra)
+    return Provider.objects.create(owner=owner, **fields)
+
+
+def make_run(owner, provider=None, **extra):
+    fields = {
+        "provider": provider,
+        "provider_name": provider.name if provider else "Gone",
+        "model": "fake-model",
+        "request_body": {"model": "fake-model", "prompt": "Hi", "stream": True},
+        "choices": [{"index": 0, "text": "there", "logprobs": None, "finish_reason": "stop"}],
+        "status": RunStatus.COMPLETED,
+    }
+    fields.update(extra)
+    return Run.objects.create(owner=owner, **fields)
