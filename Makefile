@@ -54,5 +54,4 @@ test-scaleout: $(STAMP) /usr/bin/chromium
 test: lint migrations-check test-defaults test-scaleout
 
 run: $(STAMP)
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py serve --host 127.0.0.1 --port 8000

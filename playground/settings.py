@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "playground.accounts",
     "playground.providers",
     "playground.runs",
+    "playground.localmodel",
 ]
 
 MIDDLEWARE = [
@@ -151,9 +152,25 @@ PLAYGROUND_UPSTREAM_READ_TIMEOUT = env.float("PLAYGROUND_UPSTREAM_READ_TIMEOUT",
 PLAYGROUND_MODELS_CACHE_SECONDS = env.int("PLAYGROUND_MODELS_CACHE_SECONDS", default=600)
 # Partial text of a streaming run is saved at least this often.
 PLAYGROUND_SAVE_INTERVAL = env.float("PLAYGROUND_SAVE_INTERVAL", default=2.0)
+# The largest session file that may be imported.
+PLAYGROUND_IMPORT_MAX_BYTES = env.int("PLAYGROUND_IMPORT_MAX_BYTES", default=5_000_000)
 # From the OpenAI SDK's conventions: a shared provider is made from these at start.
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
+
+# The embedded local model (llama-cpp-python's server running Gemma 3 270M); "off" disables it.
+PLAYGROUND_LOCAL_MODEL = env.str("PLAYGROUND_LOCAL_MODEL", default="on").lower() not in (
+    "off",
+    "0",
+    "false",
+    "no",
+)
+PLAYGROUND_LOCAL_MODEL_PATH = env.str("PLAYGROUND_LOCAL_MODEL_PATH", default="")
+PLAYGROUND_LOCAL_MODEL_PORT = env.int("PLAYGROUND_LOCAL_MODEL_PORT", default=8765)
+PLAYGROUND_LOCAL_MODEL_CONTEXT = env.int("PLAYGROUND_LOCAL_MODEL_CONTEXT", default=2048)
+PLAYGROUND_LOCAL_MODEL_LOG = Path(
+    env.str("PLAYGROUND_LOCAL_MODEL_LOG", default=str(DATA_DIR / "local-model.log"))
+)
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)

@@ -67,6 +67,8 @@ class Reply:
     status: int = 200
     content_type: str = "application/json"
     headers: dict = field(default_factory=dict)
+    # Seconds to wait before answering (for stop and timeout tests on stream=false).
+    delay: float = 0.0
 
 
 @dataclass
@@ -83,11 +85,17 @@ class FakeUpstream:
         self.replies: list = []
         self.default_reply = SSE(token_stream(["Hello", ",", " world"]))
         self.models = ["fake-model", "fake-model-large"]
+        # When set, GET /models answers this instead of the model list.
+        self.models_reply: Reply | None = None
+        self.request_received = threading.Event()
         self.client_disconnected = threading.Event()
         self.streams_finished = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval, so stop() returns quickly at the end of every test.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def port(self) -> int:
@@ -112,9 +120,22 @@ class FakeUpstream:
         return self.replies.pop(0) if self.replies else self.default_reply
 
     @property
+    def completion_requests(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path.endswith("/completions")]
+
+    @property
+    def model_requests(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path.endswith("/models")]
+
+    @property
     def last_body(self):
-        completions = [r for r in self.requests if r.path.endswith("/completions")]
+        completions = self.completion_requests
         return completions[-1].body if completions else None
+
+    @property
+    def last_headers(self) -> dict:
+        """The last completion request's headers, with lower-cased names."""
+        return {name.lower(): value for name, value in self.completion_requests[-1].headers.items()}
 
     def _handler_class(self):
         upstream = self
@@ -129,10 +150,13 @@ class FakeUpstream:
                 upstream.requests.append(
                     RecordedRequest(self.command, self.path, dict(self.headers.items()), body)
                 )
+                upstream.request_received.set()
 
             def do_GET(self):
                 self._record(None)
-                if self.path.endswith("/models"):
+                if self.path.endswith("/models") and upstream.models_reply is not None:
+                    self._send_plain(upstream.models_reply)
+                elif self.path.endswith("/models"):
                     data = {"object": "list", "data": [{"id": m} for m in upstream.models]}
                     self._send_plain(Reply(data))
                 else:
@@ -153,6 +177,12 @@ class FakeUpstream:
                     self._send_plain(reply)
 
             def _send_plain(self, reply: Reply):
+                if reply.delay:
+                    try:
+                        self._wait_or_notice_close(reply.delay)
+                    except ClientGone:
+                        upstream.client_disconnected.set()
+                        return
                 if isinstance(reply.body, (dict, list)):
                     payload = json.dumps(reply.body).encode()
                 elif isinstance(reply.body, str):

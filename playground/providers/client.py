@@ -43,6 +43,12 @@ class UpstreamError(Exception):
         self.message = message
         self.status = status
 
+    def redact(self, secret: str) -> None:
+        # Some providers quote the key they rejected; it must reach neither the page nor a run.
+        if secret and secret in self.message:
+            self.message = self.message.replace(secret, "[the API key]")
+            self.args = (self.message,)
+
 
 @dataclass
 class Chunk:
@@ -60,7 +66,9 @@ def _error_detail(body: bytes, content_type: str) -> str:
         plain = re.sub(r"<[^>]+>", " ", text)
         plain = re.sub(r"\s+", " ", plain).strip()
         return f"a non-JSON body ({kind}): {plain[:300]}" if plain else f"an empty {kind} body"
-    return _message_from_payload(payload) or text[:300]
+    message = _message_from_payload(payload) or text
+    # Some servers put a whole traceback in their message: keep the page readable.
+    return message if len(message) <= 1000 else message[:1000] + "…"
 
 
 def _message_from_payload(payload) -> str:
@@ -129,6 +137,9 @@ async def stream_completion(provider: Provider, body: dict) -> AsyncIterator[Chu
         raise _transport_error(provider, exc) from exc
     except SSEError as exc:
         raise UpstreamError(f"The provider's stream is not valid SSE: {exc}") from exc
+    except UpstreamError as exc:
+        exc.redact(provider.api_key)
+        raise
 
 
 async def _whole(provider: Provider, body: dict) -> Chunk:
@@ -182,7 +193,9 @@ async def list_models(provider: Provider) -> list[str]:
     except httpx.HTTPError as exc:
         raise _transport_error(provider, exc) from exc
     if response.is_error or response.is_redirect:
-        raise _status_error(response, response.content)
+        error = _status_error(response, response.content)
+        error.redact(provider.api_key)
+        raise error
     try:
         payload = response.json()
         return sorted({str(item["id"]) for item in payload["data"]})

@@ -1,10 +1,14 @@
 """The provider form: the key and header values are write-only."""
 
 import json
+import re
 
 from django import forms
 
 from .models import Provider
+
+# A header name is an RFC 9110 token.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 class ProviderForm(forms.ModelForm):
@@ -35,6 +39,13 @@ class ProviderForm(forms.ModelForm):
             raise forms.ValidationError("The base URL must start with http:// or https://.")
         return url.rstrip("/")
 
+    def clean_api_key(self):
+        key = self.cleaned_data["api_key"]
+        # The key travels in a header, and httpx sends header values as ASCII.
+        if key and not (key.isascii() and key.isprintable()):
+            raise forms.ValidationError("The API key must be printable ASCII text.")
+        return key
+
     def clean_extra_headers(self):
         text = self.cleaned_data["extra_headers"].strip()
         if not text:
@@ -48,8 +59,13 @@ class ProviderForm(forms.ModelForm):
         ):
             raise forms.ValidationError("extra headers must be an object of strings to strings.")
         for name, value in headers.items():
-            if not name or any(c in name for c in " :\r\n") or any(c in value for c in "\r\n"):
+            if not _HEADER_NAME.fullmatch(name):
                 raise forms.ValidationError(f"{name!r} is not a valid header.")
+            # httpx sends header values as ASCII: anything else would fail every request.
+            if not (value.isascii() and value.isprintable()):
+                raise forms.ValidationError(
+                    f"The value of the {name} header must be printable ASCII text."
+                )
             if name.lower() in ("authorization", "api-key"):
                 raise forms.ValidationError(
                     f"Put the key in the API key field, not in a {name} header."

@@ -6,7 +6,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from .quirks import Quirk
 from .secrets import EncryptedTextField
+
+# The system_key of the shared provider of the embedded local model.
+LOCAL_MODEL_KEY = "local-model"
 
 
 class AuthStyle(models.TextChoices):
@@ -18,7 +22,15 @@ class AuthStyle(models.TextChoices):
 class ProviderQuerySet(models.QuerySet):
     def usable_by(self, user):
         """Shared providers plus the user's own."""
-        return self.filter(Q(owner__isnull=True) | Q(owner=user))
+        usable = self.filter(Q(owner__isnull=True) | Q(owner=user))
+        if not settings.PLAYGROUND_LOCAL_MODEL:
+            usable = usable.exclude(system_key=LOCAL_MODEL_KEY)
+        return usable
+
+    def default_for(self, user):
+        """The embedded local model when it is on, else the first usable provider."""
+        usable = self.usable_by(user)
+        return usable.filter(system_key=LOCAL_MODEL_KEY).first() or usable.first()
 
 
 class Provider(models.Model):
@@ -35,6 +47,8 @@ class Provider(models.Model):
     # A JSON object of header name -> value, such as OpenAI-Organization; encrypted too.
     extra_headers = EncryptedTextField(blank=True)
     default_model = models.CharField(max_length=200, blank=True)
+    # Values of Quirk: how this provider departs from OpenAI, so runs can work around it.
+    quirks = models.JSONField(default=list, blank=True)
     # Marks the provider made from OPENAI_* variables or the local model, so start-up can update it.
     system_key = models.CharField(max_length=50, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -55,6 +69,9 @@ class Provider(models.Model):
     @property
     def has_api_key(self) -> bool:
         return bool(self.api_key)
+
+    def has_quirk(self, quirk: Quirk) -> bool:
+        return quirk.value in self.quirks
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")

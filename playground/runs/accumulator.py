@@ -12,18 +12,39 @@ class CompletionAccumulator:
         self._parts: dict[int, list[str]] = {}
         self._logprobs: dict[int, dict[str, list]] = {}
         self._finish: dict[int, str | None] = {}
-        self.usage: dict | None = None
+        # Usage of each upstream request; a run sent as several requests adds them up.
+        self._usages: list[dict] = []
+        self._index_offset = 0
         self.chunk_count = 0
         self.raw: list = []
         self.raw_truncated = False
         self._raw_bytes = 0
 
-    def add(self, data: dict) -> dict[int, str]:
-        """Takes one chunk; returns the new text of each choice it carried."""
-        self.chunk_count += 1
-        self._keep_raw(data)
+    def start_request(self, index_offset: int) -> None:
+        """The next chunks come from another request, whose choice 0 is index_offset."""
+        self._index_offset = index_offset
+        self._usages.append({})
+
+    @property
+    def usage(self) -> dict | None:
+        usages = [usage for usage in self._usages if usage]
+        if len(usages) <= 1:
+            return usages[0] if usages else None
+        keys = ("prompt_tokens", "completion_tokens", "total_tokens")
+        return {key: sum(u.get(key) or 0 for u in usages) for key in keys}
+
+    def add(self, data: dict, from_provider: bool = True) -> dict[int, str]:
+        """Takes one chunk; returns the new text of each choice it carried.
+
+        A chunk the playground made itself (from_provider=False) stays out of the raw view.
+        """
+        if from_provider:
+            self.chunk_count += 1
+            self._keep_raw(data)
         if isinstance(data.get("usage"), dict):
-            self.usage = data["usage"]
+            if not self._usages:
+                self._usages.append({})
+            self._usages[-1] = data["usage"]
         deltas: dict[int, str] = {}
         choices = data.get("choices")
         if not isinstance(choices, list):
@@ -32,7 +53,7 @@ class CompletionAccumulator:
             if not isinstance(choice, dict):
                 continue
             index = choice.get("index", position)
-            index = index if isinstance(index, int) else position
+            index = (index if isinstance(index, int) else position) + self._index_offset
             text = choice.get("text") or ""
             if not isinstance(text, str):
                 text = str(text)

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils import timezone
 
 from playground.providers.client import UpstreamError, stream_completion
@@ -14,6 +15,7 @@ from playground.providers.models import Provider
 
 from .accumulator import CompletionAccumulator
 from .coalescer import FrameCoalescer
+from .fanout import plan_requests, quirk_notices
 from .models import Run, RunStatus
 from .notices import shortfall_notices
 
@@ -27,9 +29,28 @@ def _save_partial(run_id: int, choices: list[dict]) -> None:
     Run.objects.filter(pk=run_id).update(choices=choices, updated_at=timezone.now())
 
 
+# What the end of a run sets, and all its final save writes: the provider may have been
+# deleted meanwhile, and writing its stale id back would break the foreign key.
+FINAL_FIELDS = (
+    "status",
+    "error",
+    "notices",
+    "choices",
+    "usage",
+    "raw_response",
+    "raw_truncated",
+    "total_ms",
+    "time_to_first_token_ms",
+    "completion_tokens",
+    "tokens_from_usage",
+    "updated_at",
+)
+
+
 @database_sync_to_async
 def _save_final(run: Run) -> None:
-    run.save()
+    run.updated_at = timezone.now()
+    Run.objects.filter(pk=run.pk).update(**{name: getattr(run, name) for name in FINAL_FIELDS})
 
 
 class RunExecution:
@@ -46,6 +67,7 @@ class RunExecution:
         self.accumulator = CompletionAccumulator()
         self.first_token_at: float | None = None
         self._streaming: asyncio.Task | None = None
+        self.requests, self.plan_notes = plan_requests(run.request_body, provider.quirks)
 
     def stop(self) -> None:
         if self._streaming:
@@ -56,7 +78,7 @@ class RunExecution:
         started = time.perf_counter()
         coalescer = FrameCoalescer(self._send_delta)
         self._streaming = asyncio.create_task(self._stream(coalescer))
-        await asyncio.wait([self._streaming])
+        await self._save_while_streaming()
         await coalescer.close()
         if self._streaming.cancelled():
             run.status = RunStatus.STOPPED
@@ -74,17 +96,36 @@ class RunExecution:
         await _save_final(run)
         return run
 
-    async def _stream(self, coalescer: FrameCoalescer) -> None:
-        last_save = time.monotonic()
-        async for chunk in stream_completion(self.provider, self.run.request_body):
-            deltas = self.accumulator.add(chunk.data)
-            if deltas:
-                if self.first_token_at is None:
-                    self.first_token_at = time.perf_counter()
-                coalescer.add(deltas)
-            if time.monotonic() - last_save >= settings.PLAYGROUND_SAVE_INTERVAL:
-                last_save = time.monotonic()
+    async def _save_while_streaming(self) -> None:
+        # On a clock rather than per chunk: a run waiting for a slow first token, or for a
+        # whole non-streamed answer, must not look abandoned to mark_abandoned_runs_interrupted.
+        while True:
+            done, _ = await asyncio.wait(
+                [self._streaming], timeout=settings.PLAYGROUND_SAVE_INTERVAL
+            )
+            if done:
+                return
+            try:
                 await _save_partial(self.run.pk, self.accumulator.choices())
+            except DatabaseError:
+                # The final save still comes; a missed partial one must not lose the run.
+                logger.warning("Could not save run %s while streaming", self.run.pk, exc_info=True)
+
+    async def _stream(self, coalescer: FrameCoalescer) -> None:
+        # One request, unless the provider's quirks made the playground split it up.
+        for request in self.requests:
+            self.accumulator.start_request(request.index_offset)
+            if request.echo_prompt:
+                echoed = [
+                    {"index": i, "text": request.echo_prompt} for i in range(request.choice_count)
+                ]
+                coalescer.add(self.accumulator.add({"choices": echoed}, from_provider=False))
+            async for chunk in stream_completion(self.provider, request.body):
+                deltas = self.accumulator.add(chunk.data)
+                if deltas:
+                    if self.first_token_at is None:
+                        self.first_token_at = time.perf_counter()
+                    coalescer.add(deltas)
 
     async def _send_delta(self, deltas: dict[int, str]) -> None:
         await self.send(
@@ -102,5 +143,8 @@ class RunExecution:
         if self.first_token_at is not None:
             run.time_to_first_token_ms = (self.first_token_at - started) * 1000
         run.completion_tokens, run.tokens_from_usage = accumulator.completion_tokens()
+        run.notices = list(self.plan_notes)
         if run.status == RunStatus.COMPLETED:
-            run.notices = shortfall_notices(run.request_body, run.choices, run.usage)
+            body, quirks = run.request_body, self.provider.quirks
+            run.notices += shortfall_notices(body, run.choices, run.usage)
+            run.notices += quirk_notices(body, quirks, run.completion_tokens)

@@ -70,13 +70,23 @@ def _integer(label, minimum, maximum, default, help_text):
     )
 
 
+def _reject_constant(name: str):
+    # Python's json reads NaN and Infinity, but they are not JSON: providers and PostgreSQL
+    # reject them, and httpx refuses to send them.
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def _parse_json(text: str, label: str):
     try:
-        return json.loads(text)
-    except ValueError as exc:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
         raise forms.ValidationError(
             f"{label} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
         ) from exc
+    except ValueError as exc:
+        raise forms.ValidationError(f"{label} is not valid JSON: {exc}.") from exc
+    except RecursionError as exc:
+        raise forms.ValidationError(f"{label} is nested too deeply.") from exc
 
 
 def _is_int(value) -> bool:

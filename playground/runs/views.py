@@ -12,7 +12,7 @@ RECENT_RUNS = 20
 
 
 def _initial_parameters(user) -> dict:
-    provider = Provider.objects.usable_by(user).order_by("-system_key", "owner_id", "name").first()
+    provider = Provider.objects.default_for(user)
     if provider is None:
         return {"stream": True}
     return {"provider": provider, "model": provider.default_model, "stream": True}

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LocalModelConfig(AppConfig):
+    name = "playground.localmodel"
+    label = "localmodel"

@@ -1,0 +1,81 @@
+"""`manage.py serve`: the whole app out of the box, with its local model.
+
+Migrates, makes the first account, starts the local model server, waits for it, then serves
+the app with daphne. Ctrl+C (or SIGTERM) stops both.
+"""
+
+import signal
+import subprocess
+import sys
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from playground.accounts.first_user import ensure_first_user
+from playground.localmodel.provider import sync_local_provider
+from playground.localmodel.server import LocalModelError, LocalModelServer, model_path
+
+
+class Command(BaseCommand):
+    help = "Set up and serve the playground, with the embedded local model unless disabled."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args, host, port, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        self._announce_first_user()
+        model_server = self._start_local_model() if settings.PLAYGROUND_LOCAL_MODEL else None
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        web = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), *self._daphne_args()]
+        )
+        self.stdout.write(self.style.SUCCESS(f"Completions Playground: http://{host}:{port}/"))
+        try:
+            web.wait()
+        except KeyboardInterrupt:
+            self.stdout.write("Stopping…")
+        finally:
+            if web.poll() is None:
+                web.terminate()
+                web.wait(10)
+            if model_server:
+                model_server.stop()
+        if web.returncode not in (0, -signal.SIGTERM, -signal.SIGINT, None):
+            raise CommandError(f"daphne exited with code {web.returncode}")
+
+    def _daphne_args(self):
+        return ["--proxy-headers", "playground.asgi:application"]
+
+    def _announce_first_user(self):
+        credentials = ensure_first_user()
+        if credentials:
+            username, password = credentials
+            self.stdout.write(
+                self.style.WARNING(
+                    "\nCreated the first account; this password is shown only once:\n"
+                    f"    username: {username}\n    password: {password}\n"
+                    "Change it after logging in (Password, top right).\n"
+                )
+            )
+
+    def _start_local_model(self) -> LocalModelServer:
+        try:
+            path = model_path()
+        except LocalModelError as exc:
+            raise CommandError(str(exc)) from exc
+        server = LocalModelServer(
+            path, settings.PLAYGROUND_LOCAL_MODEL_PORT, settings.PLAYGROUND_LOCAL_MODEL_LOG
+        )
+        self.stdout.write(f"Starting the local model ({path.name}); log: {server.log_path}")
+        server.start()
+        try:
+            server.wait_until_ready()
+        except (LocalModelError, KeyboardInterrupt) as exc:
+            server.stop()
+            raise CommandError(str(exc) or "Interrupted.") from exc
+        sync_local_provider(server.base_url)
+        self.stdout.write(f"Local model ready at {server.base_url}")
+        return server

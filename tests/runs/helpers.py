@@ -1,0 +1,97 @@
+"""Helpers for the socket tests: building run messages and reading frames."""
+
+import asyncio
+import json
+
+from playground.runs.models import Run
+
+KEY = "sk-test-SECRET-KEY-0123456789"
+
+
+def run_message(provider, **fields):
+    message = {"action": "run", "provider": provider.pk, "model": "fake-model", "stream": "on"}
+    message.update(fields)
+    return message
+
+
+def page_message(provider, **fields):
+    """A run message as the page's form sends it: every field, blanks included."""
+    message = {
+        "action": "run",
+        "provider": str(provider.pk),
+        "model": "fake-model",
+        "prompt": "Once upon a time",
+        "suffix": "",
+        "prompt_json": "",
+        "max_tokens": "",
+        "temperature": "",
+        "top_p": "",
+        "n": "",
+        "stream": "on",
+        "logprobs": "",
+        "stop": ["", "", "", ""],
+        "presence_penalty": "",
+        "frequency_penalty": "",
+        "best_of": "",
+        "logit_bias_token": ["", "", "", ""],
+        "logit_bias_bias": ["", "", "", ""],
+        "seed": "",
+        "user": "",
+        "extra_body": "",
+        "HEADERS": {"HX-Request": "true", "HX-Trigger": "completion-form"},
+    }
+    message.update(fields)
+    return message
+
+
+async def collect_until_finished(socket, timeout=5):
+    frames = []
+    while True:
+        frame = await socket.receive_json_from(timeout=timeout)
+        frames.append(frame)
+        if frame["type"] in ("run.finished", "form.invalid"):
+            return frames
+
+
+async def run_and_collect(socket, message, timeout=5):
+    await socket.send_json_to(message)
+    return await collect_until_finished(socket, timeout=timeout)
+
+
+async def receive_until(socket, frame_type, timeout=5):
+    frames = []
+    while True:
+        frame = await socket.receive_json_from(timeout=timeout)
+        frames.append(frame)
+        if frame["type"] == frame_type:
+            return frames
+
+
+def streamed_texts(frames) -> dict[str, str]:
+    """The text each choice received through delta frames, by choice index."""
+    texts: dict[str, str] = {}
+    for frame in frames:
+        if frame["type"] == "delta":
+            for index, text in frame["choices"].items():
+                texts[index] = texts.get(index, "") + text
+    return texts
+
+
+def frames_text(frames) -> str:
+    return json.dumps(frames)
+
+
+async def wait_for(event, timeout=2.0) -> bool:
+    """Waits for a threading.Event of the fake upstream without blocking the event loop."""
+    return await asyncio.to_thread(event.wait, timeout)
+
+
+async def wait_for_run(run_id, condition, timeout=5.0) -> Run:
+    """Polls the stored run until condition(run) holds, and returns it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        run = await Run.objects.aget(pk=run_id)
+        if condition(run) or loop.time() > deadline:
+            return run
+        await asyncio.sleep(0.02)

@@ -1,0 +1,354 @@
+"""The completion form's rules, checked on the form the page and the socket share."""
+
+import pytest
+from django import forms
+from django.utils.datastructures import MultiValueDict
+
+from playground.runs.forms import CompletionForm, StopSequencesField
+from playground.runs.request_body import build_request_body
+
+from ..factories import make_provider
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def provider(alice):
+    return make_provider(owner=alice)
+
+
+def completion_form(user, provider, **fields):
+    data = {"provider": str(provider.pk), "model": "fake-model", "prompt": "Hi", "stream": "on"}
+    data.update(fields)
+    lists = {k: v if isinstance(v, list) else [v] for k, v in data.items() if v is not None}
+    return CompletionForm(MultiValueDict(lists), user=user)
+
+
+def errors_of(form, field) -> str:
+    assert not form.is_valid()
+    return " ".join(form.errors.get(field, []))
+
+
+def test_a_minimal_form_is_valid(alice, provider):
+    form = completion_form(alice, provider)
+
+    assert form.is_valid(), form.errors
+    assert build_request_body(form.cleaned_data) == {
+        "model": "fake-model",
+        "prompt": "Hi",
+        "stream": True,
+    }
+
+
+@pytest.mark.parametrize("value", ["0", "2", "1.35"])
+def test_it_accepts_temperature_from_0_to_2(alice, provider, value):
+    assert completion_form(alice, provider, temperature=value).is_valid()
+
+
+def test_it_rejects_temperature_above_2(alice, provider):
+    form = completion_form(alice, provider, temperature="2.01")
+
+    assert errors_of(form, "temperature") == "temperature must be between 0 and 2."
+
+
+def test_it_rejects_negative_temperature(alice, provider):
+    form = completion_form(alice, provider, temperature="-0.5")
+
+    assert errors_of(form, "temperature") == "temperature must be between 0 and 2."
+
+
+@pytest.mark.parametrize("value", ["hot", "nan", "inf"])
+def test_it_rejects_temperature_that_is_not_a_finite_number(alice, provider, value):
+    form = completion_form(alice, provider, temperature=value)
+
+    assert "temperature must be a number between 0 and 2" in errors_of(form, "temperature")
+
+
+@pytest.mark.parametrize("value", ["0", "1", "0.5"])
+def test_it_accepts_top_p_from_0_to_1(alice, provider, value):
+    assert completion_form(alice, provider, top_p=value).is_valid()
+
+
+@pytest.mark.parametrize("value", ["1.01", "-0.01"])
+def test_it_rejects_top_p_outside_0_to_1(alice, provider, value):
+    form = completion_form(alice, provider, top_p=value)
+
+    assert errors_of(form, "top_p") == "top_p must be between 0 and 1."
+
+
+@pytest.mark.parametrize("value", ["1", "128"])
+def test_it_accepts_n_from_1_to_128(alice, provider, value):
+    assert completion_form(alice, provider, n=value).is_valid()
+
+
+@pytest.mark.parametrize("value", ["0", "129", "-1"])
+def test_it_rejects_n_outside_1_to_128(alice, provider, value):
+    form = completion_form(alice, provider, n=value)
+
+    assert errors_of(form, "n") == "n must be between 1 and 128."
+
+
+def test_it_rejects_fractional_n(alice, provider):
+    form = completion_form(alice, provider, n="1.5")
+
+    assert errors_of(form, "n") == "n must be a whole number between 1 and 128."
+
+
+@pytest.mark.parametrize("value", ["0", "5"])
+def test_it_accepts_logprobs_from_0_to_5(alice, provider, value):
+    assert completion_form(alice, provider, logprobs=value).is_valid()
+
+
+@pytest.mark.parametrize("value", ["6", "-1"])
+def test_it_rejects_logprobs_outside_0_to_5(alice, provider, value):
+    form = completion_form(alice, provider, logprobs=value)
+
+    assert errors_of(form, "logprobs") == "logprobs must be between 0 and 5."
+
+
+def test_it_accepts_four_stop_sequences(alice, provider):
+    form = completion_form(alice, provider, stop=["a", "b", "c", "d"])
+
+    assert form.is_valid()
+    assert form.cleaned_data["stop"] == ["a", "b", "c", "d"]
+
+
+def test_it_rejects_more_than_four_stop_sequences(alice, provider):
+    form = completion_form(alice, provider, stop=["a", "b", "c", "d", "e"])
+
+    assert errors_of(form, "stop") == "stop takes at most 4 sequences; 5 were given."
+
+
+def test_it_rejects_an_empty_stop_sequence():
+    with pytest.raises(forms.ValidationError, match="stop sequences may not be empty"):
+        StopSequencesField(required=False).clean(["END", ""])
+
+
+def test_it_ignores_blank_stop_inputs(alice, provider):
+    form = completion_form(alice, provider, stop=["", "END", "", ""])
+
+    assert form.is_valid()
+    assert form.cleaned_data["stop"] == ["END"]
+
+
+def test_it_decodes_stop_escapes(alice, provider):
+    form = completion_form(alice, provider, stop=["\\n", "\\t", "\\\\n", "\\u00e9"])
+
+    assert form.is_valid()
+    assert form.cleaned_data["stop"] == ["\n", "\t", "\\n", "é"]
+
+
+@pytest.mark.parametrize("field", ["presence_penalty", "frequency_penalty"])
+@pytest.mark.parametrize("value", ["-2", "2", "0.3"])
+def test_it_accepts_penalties_from_minus_2_to_2(alice, provider, field, value):
+    assert completion_form(alice, provider, **{field: value}).is_valid()
+
+
+@pytest.mark.parametrize("field", ["presence_penalty", "frequency_penalty"])
+@pytest.mark.parametrize("value", ["-2.1", "2.1"])
+def test_it_rejects_penalties_outside_minus_2_to_2(alice, provider, field, value):
+    form = completion_form(alice, provider, **{field: value})
+
+    assert errors_of(form, field) == f"{field} must be between -2 and 2."
+
+
+def test_it_accepts_best_of_equal_to_n_with_stream_off(alice, provider):
+    assert completion_form(alice, provider, stream=None, n="3", best_of="3").is_valid()
+
+
+def test_it_rejects_best_of_below_n(alice, provider):
+    form = completion_form(alice, provider, stream=None, n="3", best_of="2")
+
+    assert errors_of(form, "best_of") == "best_of must be at least n (3)."
+
+
+def test_it_rejects_best_of_with_stream(alice, provider):
+    form = completion_form(alice, provider, best_of="2")
+
+    assert errors_of(form, "best_of") == "best_of cannot be used with stream: turn stream off."
+
+
+def test_it_rejects_include_usage_without_stream(alice, provider):
+    form = completion_form(alice, provider, stream=None, include_usage="on")
+
+    assert errors_of(form, "include_usage") == "include_usage needs stream on."
+
+
+def logit_bias_form(user, provider, token, bias):
+    return completion_form(user, provider, logit_bias_token=[token], logit_bias_bias=[bias])
+
+
+def test_it_turns_logit_bias_rows_into_an_object(alice, provider):
+    form = completion_form(
+        alice, provider, logit_bias_token=["50256", " 198 "], logit_bias_bias=["-100", "100"]
+    )
+
+    assert form.is_valid()
+    assert form.cleaned_data["logit_bias"] == {"50256": -100, "198": 100}
+
+
+@pytest.mark.parametrize("token", ["abc", "1.5", "1e3"])
+def test_it_rejects_logit_bias_token_ids_that_are_not_integers(alice, provider, token):
+    form = logit_bias_form(alice, provider, token, "1")
+
+    assert "is not a whole number" in errors_of(form, "logit_bias")
+
+
+def test_it_rejects_a_negative_logit_bias_token_id(alice, provider):
+    form = logit_bias_form(alice, provider, "-1", "1")
+
+    assert errors_of(form, "logit_bias") == "logit_bias: token id -1 is negative."
+
+
+@pytest.mark.parametrize("bias", ["100.5", "-101", "inf", "nan"])
+def test_it_rejects_logit_bias_values_outside_minus_100_to_100(alice, provider, bias):
+    form = logit_bias_form(alice, provider, "50256", bias)
+
+    assert "must be between -100 and 100" in errors_of(form, "logit_bias")
+
+
+def test_it_rejects_a_logit_bias_value_that_is_not_a_number(alice, provider):
+    form = logit_bias_form(alice, provider, "50256", "lots")
+
+    assert "must be a number from -100 to 100" in errors_of(form, "logit_bias")
+
+
+def test_it_rejects_a_logit_bias_row_without_a_value(alice, provider):
+    form = logit_bias_form(alice, provider, "50256", "")
+
+    assert "token 50256" in errors_of(form, "logit_bias")
+
+
+def test_it_accepts_max_tokens_zero(alice, provider):
+    form = completion_form(alice, provider, max_tokens="0")
+
+    assert form.is_valid()
+    assert build_request_body(form.cleaned_data)["max_tokens"] == 0
+
+
+def test_it_rejects_negative_max_tokens(alice, provider):
+    form = completion_form(alice, provider, max_tokens="-1")
+
+    assert errors_of(form, "max_tokens") == "max_tokens must be a whole number of at least 0."
+
+
+def test_it_rejects_fractional_max_tokens(alice, provider):
+    form = completion_form(alice, provider, max_tokens="10.5")
+
+    assert errors_of(form, "max_tokens") == "max_tokens must be a whole number."
+
+
+@pytest.mark.parametrize("value", ["1.5", "seven"])
+def test_it_rejects_a_seed_that_is_not_a_whole_number(alice, provider, value):
+    form = completion_form(alice, provider, seed=value)
+
+    assert errors_of(form, "seed") == "seed must be a whole number."
+
+
+def test_it_accepts_a_negative_seed(alice, provider):
+    form = completion_form(alice, provider, seed="-5")
+
+    assert form.is_valid()
+    assert form.cleaned_data["seed"] == -5
+
+
+@pytest.mark.parametrize(
+    "text, prompt",
+    [
+        ('["a", "b"]', ["a", "b"]),
+        ("[1, 2, 3]", [1, 2, 3]),
+        ("[[1, 2], [3]]", [[1, 2], [3]]),
+    ],
+)
+def test_it_accepts_the_three_json_prompt_shapes(alice, provider, text, prompt):
+    form = completion_form(alice, provider, prompt="", prompt_json=text)
+
+    assert form.is_valid()
+    assert build_request_body(form.cleaned_data)["prompt"] == prompt
+
+
+@pytest.mark.parametrize("text", ["[1, 2.5]", "[true, 1]", "[[1, 2], [3, 4.0]]", "[[1, null]]"])
+def test_it_rejects_token_arrays_that_are_not_all_integers(alice, provider, text):
+    form = completion_form(alice, provider, prompt="", prompt_json=text)
+
+    assert errors_of(form, "prompt_json") == "Token arrays may contain integers only."
+
+
+@pytest.mark.parametrize("text", ['{"a": 1}', '"text"', "[]", '["a", 1]', "[[]]"])
+def test_it_rejects_json_prompts_of_another_shape(alice, provider, text):
+    form = completion_form(alice, provider, prompt="", prompt_json=text)
+
+    assert "must be a list of strings, a list of token ids" in errors_of(form, "prompt_json")
+
+
+def test_it_explains_malformed_json_in_the_prompt(alice, provider):
+    form = completion_form(alice, provider, prompt="", prompt_json="[1, 2")
+
+    assert errors_of(form, "prompt_json").startswith("prompt as JSON is not valid JSON:")
+    assert "line 1" in errors_of(form, "prompt_json")
+
+
+def test_it_rejects_both_a_prompt_and_a_json_prompt(alice, provider):
+    form = completion_form(alice, provider, prompt="Hi", prompt_json='["a"]')
+
+    assert "either the prompt or the JSON prompt" in errors_of(form, "prompt_json")
+
+
+def test_it_explains_malformed_json_in_extra_body(alice, provider):
+    form = completion_form(alice, provider, extra_body="{top_k: 40}")
+
+    assert errors_of(form, "extra_body").startswith("extra body fields is not valid JSON:")
+
+
+@pytest.mark.parametrize("text", ['{"min_p": NaN}', '{"top_k": Infinity}', '{"x": [-Infinity]}'])
+def test_it_rejects_non_standard_json_numbers(alice, provider, text):
+    form = completion_form(alice, provider, extra_body=text)
+
+    assert "is not valid JSON" in errors_of(form, "extra_body")
+
+
+def test_it_rejects_json_nested_too_deeply(alice, provider):
+    form = completion_form(alice, provider, extra_body="[" * 100_000 + "]" * 100_000)
+
+    assert errors_of(form, "extra_body") == "extra body fields is nested too deeply."
+
+
+def test_it_rejects_extra_body_that_is_not_an_object(alice, provider):
+    form = completion_form(alice, provider, extra_body='["top_k", 40]')
+
+    assert errors_of(form, "extra_body") == "extra body fields must be a JSON object."
+
+
+def test_extra_body_cannot_override_known_fields(alice, provider):
+    form = completion_form(alice, provider, extra_body='{"temperature": 5, "model": "x"}')
+
+    assert "cannot override model, temperature" in errors_of(form, "extra_body")
+
+
+def test_it_requires_a_model(alice, provider):
+    form = completion_form(alice, provider, model="")
+
+    assert errors_of(form, "model") == "model is required: type or pick a model."
+
+
+def test_it_accepts_a_shared_provider(alice):
+    shared = make_provider(owner=None)
+
+    assert completion_form(alice, shared).is_valid()
+
+
+def test_it_rejects_another_users_provider(alice, bob):
+    bobs = make_provider(owner=bob)
+
+    form = completion_form(alice, bobs)
+
+    assert errors_of(form, "provider") == "Choose one of your providers."
+
+
+def test_it_rejects_a_provider_that_does_not_exist(alice):
+    missing = make_provider(owner=alice)
+    missing.delete()
+
+    form = completion_form(alice, missing)
+
+    assert errors_of(form, "provider") == "Choose one of your providers."
