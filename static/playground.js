@@ -13,10 +13,12 @@
   const socketState = document.getElementById("socket-state");
   const socketError = document.getElementById("socket-error");
   const paneTemplate = document.getElementById("choice-pane-template");
+  const liveTemplate = document.getElementById("live-run-template");
 
   let socket = null;
   let currentRun = null; // the id of the run streaming now, if any
   let panes = new Map();
+  let showChoiceHeadings = false; // only when the run asked for more than one choice
 
   function setRunning(running) {
     runButton.disabled = running;
@@ -37,9 +39,15 @@
 
   function showFieldErrors(errors) {
     let first = null;
+    const general = document.getElementById("error-__all__");
     for (const [name, messages] of Object.entries(errors)) {
-      const slot = document.getElementById("error-" + name) || document.getElementById("error-__all__");
-      slot.textContent = messages.join(" ");
+      const slot = document.getElementById("error-" + name);
+      if (slot) {
+        slot.textContent = messages.join(" ");
+      } else {
+        // An error for a field the page has no slot for: it goes with the general ones.
+        general.textContent = [general.textContent, ...messages].filter(Boolean).join(" ");
+      }
       const field = form.querySelector('[data-field="' + CSS.escape(name) + '"]');
       if (field) {
         field.classList.add("has-error");
@@ -50,14 +58,23 @@
     if (first) first.scrollIntoView({ block: "nearest" });
   }
 
+  // A person fixing a field sees its error go away.
+  form.addEventListener("input", (event) => {
+    const field = event.target.closest(".field.has-error");
+    if (!field) return;
+    field.classList.remove("has-error");
+    field.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+    const slot = document.getElementById("error-" + field.dataset.field);
+    if (slot) slot.textContent = "";
+  });
+
   function archiveLiveRun() {
     // The finished card of the previous run moves to the top of the history.
-    const card = liveRun.querySelector(".run-card");
-    if (card) {
-      const empty = document.getElementById("no-runs");
-      if (empty) empty.remove();
-      history.prepend(card);
-    }
+    const card = liveRun.querySelector(".run-card:not(.live)");
+    if (card) history.prepend(card);
+    // The history lists earlier runs; once one has started, "no runs yet" is no longer true.
+    const empty = document.getElementById("no-runs");
+    if (empty) empty.remove();
     liveRun.replaceChildren();
     panes = new Map();
   }
@@ -67,7 +84,9 @@
     if (!pane) {
       pane = paneTemplate.content.firstElementChild.cloneNode(true);
       pane.dataset.index = index;
-      pane.querySelector("h3").textContent = "Choice " + index;
+      const heading = pane.querySelector("h3");
+      if (showChoiceHeadings) heading.textContent = "Choice " + index;
+      else heading.remove();
       const ordered = [...panes.keys()].filter((i) => i > index).sort((a, b) => a - b);
       const before = ordered.length ? panes.get(ordered[0]) : null;
       liveRun.querySelector(".choices").insertBefore(pane, before);
@@ -80,16 +99,16 @@
     "run.started"(frame) {
       archiveLiveRun();
       currentRun = frame.run;
-      const box = document.createElement("div");
-      box.className = "live-box";
-      box.dataset.run = frame.run;
-      const status = document.createElement("p");
-      status.className = "live-status";
-      status.textContent = frame.request.stream ? "Streaming…" : "Waiting for the whole response…";
-      const choices = document.createElement("div");
-      choices.className = "choices";
-      box.append(status, choices);
-      liveRun.append(box);
+      showChoiceHeadings = frame.expected_choices > 1;
+      const card = liveTemplate.content.firstElementChild.cloneNode(true);
+      card.id = "run-" + frame.run;
+      card.dataset.run = frame.run;
+      card.querySelector(".badge").textContent = frame.request.stream ? "Streaming" : "Running";
+      card.querySelector(".model").textContent = frame.request.model;
+      card.querySelector(".live-status").textContent = frame.request.stream
+        ? ""
+        : "Waiting for the whole response…";
+      liveRun.append(card);
       setRunning(true);
     },
     delta(frame) {
@@ -104,6 +123,7 @@
       panes = new Map();
       // Server-rendered by the template engine, which escapes all model output.
       liveRun.insertAdjacentHTML("afterbegin", frame.html);
+      htmx.process(liveRun.firstElementChild);
       setRunning(false);
     },
     "form.invalid"(frame) {
@@ -157,7 +177,11 @@
     if (!runButton.disabled) form.requestSubmit();
   }
   function stopRun() {
-    if (socket && !stopButton.disabled) socket.send(JSON.stringify({ action: "stop" }));
+    if (!socket || stopButton.disabled) return;
+    socket.send(JSON.stringify({ action: "stop" }));
+    stopButton.disabled = true;
+    const status = liveRun.querySelector(".live-status");
+    if (status) status.textContent = "Stopping…";
   }
   stopButton.addEventListener("click", stopRun);
   document.addEventListener("keydown", (event) => {
@@ -188,6 +212,39 @@
     const row = body.lastElementChild.cloneNode(true);
     row.querySelectorAll("input").forEach((input) => { input.value = ""; });
     body.append(row);
+  });
+
+  // "Insert into prompt": the choice's completion (not its echoed prompt) goes after the
+  // prompt, so the user can keep writing from there.
+  const promptInput = document.getElementById("id_prompt");
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-insert-choice]");
+    if (!button) return;
+    const text = [...button.closest(".choice").querySelectorAll(".choice-text > span:not(.echo)")]
+      .map((span) => span.textContent)
+      .join("");
+    promptInput.value += text;
+    promptInput.dispatchEvent(new Event("input", { bubbles: true }));
+    promptInput.focus();
+    promptInput.setSelectionRange(promptInput.value.length, promptInput.value.length);
+  });
+
+  // "Copy" in the View code panel.
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("[data-copy]");
+    if (!button) return;
+    const source = document.getElementById(button.dataset.copy);
+    try {
+      await navigator.clipboard.writeText(source.value);
+    } catch (e) {
+      // Pages served over plain http (not localhost) have no clipboard API.
+      source.hidden = false;
+      source.select();
+      document.execCommand("copy");
+      source.hidden = true;
+    }
+    button.textContent = "Copied";
+    setTimeout(() => { button.textContent = "Copy"; }, 1500);
   });
 
   document.addEventListener("submit", (event) => {

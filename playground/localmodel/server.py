@@ -115,14 +115,8 @@ class LocalModelServer:
         )
 
     def stop(self, timeout: float = 10) -> None:
-        if not self.process or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process:
+            stop_process(self.process, timeout)
 
     def log_tail(self, lines: int = 20) -> str:
         try:
@@ -131,5 +125,12 @@ class LocalModelServer:
             return ""
 
 
-def is_enabled() -> bool:
-    return settings.PLAYGROUND_LOCAL_MODEL
+def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within timeout seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

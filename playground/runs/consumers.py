@@ -13,31 +13,14 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.template.loader import render_to_string
 
 from .execution import RunExecution
-from .forms import CompletionForm
-from .messages import form_data_from_message
+from .launch import launch_run
 from .models import Run
-from .request_body import build_request_body, expected_choice_count
+from .request_body import expected_choice_count
 
 logger = logging.getLogger(__name__)
 
 # A run's task gets this long to save its final state after a stop or disconnect.
 SHUTDOWN_GRACE_SECONDS = 5
-
-
-@database_sync_to_async
-def _validate_and_create_run(user, message: dict):
-    form = CompletionForm(form_data_from_message(message), user=user)
-    if not form.is_valid():
-        return form, None
-    provider = form.cleaned_data["provider"]
-    run = Run.objects.create(
-        owner=user,
-        provider=provider,
-        provider_name=provider.name,
-        model=form.cleaned_data["model"],
-        request_body=build_request_body(form.cleaned_data),
-    )
-    return form, run
 
 
 def render_run(run: Run) -> str:
@@ -85,19 +68,24 @@ class PlaygroundConsumer(AsyncJsonWebsocketConsumer):
                 {"type": "error", "error": "A run is already in progress: stop it first."}
             )
             return
-        form, run = await _validate_and_create_run(self.scope["user"], content)
-        if run is None:
-            await self.send_frame({"type": "form.invalid", "errors": form.errors})
+        launch = await database_sync_to_async(launch_run)(self.scope["user"], content)
+        if launch.error:
+            await self.send_frame({"type": "error", "error": launch.error})
             return
+        if launch.run is None:
+            await self.send_frame({"type": "form.invalid", "errors": launch.form.errors})
+            return
+        run = launch.run
         await self.send_frame(
             {
                 "type": "run.started",
                 "run": run.pk,
+                "session": run.session_id,
                 "expected_choices": expected_choice_count(run.request_body),
                 "request": run.request_body,
             }
         )
-        self.execution = RunExecution(run, form.cleaned_data["provider"], self.send_frame)
+        self.execution = RunExecution(run, launch.form.cleaned_data["provider"], self.send_frame)
         self.run_task = asyncio.create_task(self._execute(self.execution))
 
     async def _execute(self, execution: RunExecution) -> None:
@@ -110,7 +98,7 @@ class PlaygroundConsumer(AsyncJsonWebsocketConsumer):
                 "error": run.error,
                 "notices": run.notices,
                 "usage": run.usage,
-                "html": render_run(run),
+                "html": await database_sync_to_async(render_run)(run),
             }
         )
 

@@ -19,6 +19,13 @@ class RunQuerySet(models.QuerySet):
 
 class Run(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    session = models.ForeignKey(
+        "saved_sessions.PlaygroundSession",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="runs",
+    )
     provider = models.ForeignKey(
         "providers.Provider", null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -27,6 +34,8 @@ class Run(models.Model):
     model = models.CharField(max_length=200)
     # The exact JSON body sent upstream; keys travel in headers, so none is ever in here.
     request_body = models.JSONField()
+    # The form as it was when the run started, for "Restore".
+    form_state = models.JSONField(default=dict, blank=True)
     # [{"index", "text", "logprobs", "finish_reason"}], ordered by index.
     choices = models.JSONField(default=list)
     usage = models.JSONField(null=True, blank=True)

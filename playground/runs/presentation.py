@@ -75,3 +75,32 @@ def choice_views(run) -> list[ChoiceView]:
 
 def pretty_json(value) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+@dataclass
+class ParameterChange:
+    name: str
+    before: str
+    after: str
+
+
+def _short(value) -> str:
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def parameter_changes(before: dict | None, after: dict) -> list[ParameterChange]:
+    """What differs between two request bodies; the first run of a session has nothing."""
+    if before is None:
+        return []
+    changes = []
+    for name in sorted(set(before) | set(after)):
+        if before.get(name) == after.get(name):
+            continue
+        if name == "prompt":
+            changes.append(ParameterChange("prompt", "…", "edited"))
+        else:
+            changes.append(ParameterChange(name, _short(before.get(name)), _short(after.get(name))))
+    return changes

@@ -14,7 +14,7 @@ def mark_abandoned_runs_interrupted() -> int:
     A streaming run is saved every PLAYGROUND_SAVE_INTERVAL seconds, so one untouched for
     several intervals belongs to a process that is gone; other processes' live runs are left.
     """
-    stale_before = timezone.now() - timedelta(seconds=settings.PLAYGROUND_SAVE_INTERVAL * 5)
+    stale_before = timezone.now() - timedelta(seconds=settings.PLAYGROUND_SAVE_INTERVAL * 3)
     return Run.objects.filter(status=RunStatus.STREAMING, updated_at__lt=stale_before).update(
         status=RunStatus.INTERRUPTED,
         error="The server stopped during this run; the text received until then is kept.",

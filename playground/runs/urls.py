@@ -3,6 +3,7 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("", views.playground, name="playground"),
-    path("runs/<int:pk>/", views.run_detail, name="run_detail"),
+    path("<int:pk>/", views.run_detail, name="run_detail"),
+    path("<int:pk>/code/", views.run_code, name="run_code"),
+    path("<int:pk>/restore/", views.run_restore, name="run_restore"),
 ]

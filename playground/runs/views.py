@@ -1,42 +1,55 @@
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
-from playground.providers.models import Provider
+from playground.sessions.state import data_from_state, save_state
 
-from .forms import CompletionForm
 from .models import Run
 from .recovery import mark_abandoned_runs_interrupted
-
-RECENT_RUNS = 20
-
-
-def _initial_parameters(user) -> dict:
-    provider = Provider.objects.default_for(user)
-    if provider is None:
-        return {"stream": True}
-    return {"provider": provider, "model": provider.default_model, "stream": True}
+from .snippets import snippets_for
 
 
-@login_required
-@require_GET
-def playground(request):
-    mark_abandoned_runs_interrupted()
-    form = CompletionForm(initial=_initial_parameters(request.user), user=request.user)
-    return render(
-        request,
-        "runs/playground.html",
-        {
-            "form": form,
-            "has_providers": form.fields["provider"].queryset.exists(),
-            "runs": Run.objects.owned_by(request.user)[:RECENT_RUNS],
-        },
+def _own_run(request, pk) -> Run:
+    return get_object_or_404(
+        Run.objects.select_related("provider", "session"),
+        pk=pk,
+        owner=request.user,
+        session__deleted_at__isnull=True,
     )
 
 
 @login_required
 @require_GET
 def run_detail(request, pk):
-    """One run's card: the page fetches it after a reconnect to show the stored state."""
-    run = get_object_or_404(Run, pk=pk, owner=request.user)
-    return render(request, "runs/playground.html#run-card", {"run": run})
+    """One run's card: the page fetches it after a reconnect to show the stored state.
+
+    A card still streaming polls this, so a run whose server died turns interrupted.
+    """
+    mark_abandoned_runs_interrupted()
+    return render(request, "runs/playground.html#run-card", {"run": _own_run(request, pk)})
+
+
+@login_required
+@require_GET
+def run_code(request, pk):
+    """The run's request as curl, openai SDK, fetch and httpx code, with the key left out."""
+    run = _own_run(request, pk)
+    return render(request, "runs/code.html", {"run": run, "snippets": snippets_for(run)})
+
+
+@login_required
+@require_POST
+def run_restore(request, pk):
+    """Puts the run's prompt and parameters back into its session's form."""
+    run = _own_run(request, pk)
+    session = run.session
+    if session is None:
+        raise Http404("This run belongs to no session.")
+    save_state(session, data_from_state(run.form_state), request.user)
+    session.save()
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("session_detail", args=[session.pk]))
+    return redirect("session_detail", pk=session.pk)

@@ -22,7 +22,7 @@ def test_it_logs_in_and_goes_to_the_playground(client, alice):
     assert response.status_code == 302
     assert response.url == "/"
     assert client.session[SESSION_KEY] == str(alice.pk)
-    assert client.get("/").status_code == 200
+    assert client.get("/", follow=True).status_code == 200
 
 
 def test_it_goes_back_to_the_page_asked_for(client, alice):

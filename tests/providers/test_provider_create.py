@@ -96,7 +96,7 @@ def test_the_created_provider_page_never_shows_the_secrets(alice_client):
     provider = Provider.objects.get()
 
     for url in ("/providers/", f"/providers/{provider.pk}/", "/"):
-        response = alice_client.get(url)
+        response = alice_client.get(url, follow=True)
         assert response.status_code == 200
         assert_no_secret_in(response)
     assert json.loads(provider.extra_headers)

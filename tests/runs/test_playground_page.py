@@ -2,6 +2,8 @@
 
 import pytest
 
+from playground.sessions.models import PlaygroundSession
+
 from ..factories import make_provider, make_run
 from .helpers import KEY
 
@@ -16,7 +18,7 @@ def test_it_requires_login(client):
 
 
 def test_it_shows_the_form(alice_client):
-    response = alice_client.get("/")
+    response = alice_client.get("/", follow=True)
 
     assert response.status_code == 200
     assert b'id="completion-form"' in response.content
@@ -28,7 +30,7 @@ def test_it_offers_own_and_shared_providers_only(alice, bob, alice_client):
     shared = make_provider(owner=None, name="Everyone's")
     make_provider(owner=bob, name="Bob's secret one")
 
-    content = alice_client.get("/").content.decode()
+    content = alice_client.get("/", follow=True).content.decode()
 
     assert f'value="{mine.pk}"' in content
     assert f'value="{shared.pk}"' in content
@@ -36,13 +38,16 @@ def test_it_offers_own_and_shared_providers_only(alice, bob, alice_client):
     assert "Bob's secret one" not in content
 
 
-def test_it_lists_own_runs_only(alice, bob, alice_client):
-    own = make_run(alice)
+def test_it_lists_the_sessions_own_runs_only(alice, bob, alice_client):
+    session = PlaygroundSession.objects.create(owner=alice)
+    own = make_run(alice, session=session)
+    elsewhere = make_run(alice)
     other = make_run(bob)
 
-    content = alice_client.get("/").content.decode()
+    content = alice_client.get(f"/sessions/{session.pk}/").content.decode()
 
     assert f'id="run-{own.pk}"' in content
+    assert f'id="run-{elsewhere.pk}"' not in content
     assert f'id="run-{other.pk}"' not in content
 
 
@@ -50,7 +55,7 @@ def test_it_never_shows_a_key(alice, alice_client):
     make_provider(owner=alice)
     make_provider(owner=None)
 
-    response = alice_client.get("/")
+    response = alice_client.get("/", follow=True)
 
     assert KEY.encode() not in response.content
 
@@ -58,6 +63,6 @@ def test_it_never_shows_a_key(alice, alice_client):
 def test_it_says_when_there_is_no_provider(alice_client, settings):
     settings.PLAYGROUND_LOCAL_MODEL = False
 
-    response = alice_client.get("/")
+    response = alice_client.get("/", follow=True)
 
     assert b"No provider is set up yet" in response.content

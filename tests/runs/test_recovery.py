@@ -58,7 +58,7 @@ def test_it_leaves_finished_runs(alice, settings, status):
 def test_the_playground_page_marks_abandoned_runs(alice, alice_client):
     run = make_run_last_saved(alice, seconds_ago=3600)
 
-    response = alice_client.get("/")
+    response = alice_client.get("/", follow=True)
 
     assert response.status_code == 200
     run.refresh_from_db()

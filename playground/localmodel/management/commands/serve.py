@@ -14,7 +14,12 @@ from django.core.management.base import BaseCommand, CommandError
 
 from playground.accounts.first_user import ensure_first_user
 from playground.localmodel.provider import sync_local_provider
-from playground.localmodel.server import LocalModelError, LocalModelServer, model_path
+from playground.localmodel.server import (
+    LocalModelError,
+    LocalModelServer,
+    model_path,
+    stop_process,
+)
 
 
 class Command(BaseCommand):
@@ -38,11 +43,11 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             self.stdout.write("Stopping…")
         finally:
-            if web.poll() is None:
-                web.terminate()
-                web.wait(10)
-            if model_server:
-                model_server.stop()
+            try:
+                stop_process(web)
+            finally:
+                if model_server:
+                    model_server.stop()
         if web.returncode not in (0, -signal.SIGTERM, -signal.SIGINT, None):
             raise CommandError(f"daphne exited with code {web.returncode}")
 

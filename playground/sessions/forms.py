@@ -1,0 +1,39 @@
+from django import forms
+from django.conf import settings
+
+from .models import PlaygroundSession
+from .transfer import InvalidExport, parse_export
+
+
+class RenameForm(forms.ModelForm):
+    class Meta:
+        model = PlaygroundSession
+        fields = ["title"]
+
+    def clean_title(self):
+        title = " ".join(self.cleaned_data["title"].split())
+        if not title:
+            raise forms.ValidationError("A title cannot be empty.")
+        return title
+
+    def save(self, commit=True):
+        self.instance.title_is_custom = True
+        return super().save(commit)
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(error_messages={"required": "Choose an exported session file."})
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.PLAYGROUND_IMPORT_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(f"The file is larger than {limit // 1_000_000} MB.")
+        try:
+            return parse_export(upload.read(limit + 1))
+        except InvalidExport as exc:
+            raise forms.ValidationError(str(exc)) from exc

@@ -1,0 +1,99 @@
+"""A session's form state: saved from what the form posts, and given back as its initial data.
+
+The state is kept as typed, even when it is not valid yet, so nothing a user wrote is lost.
+"""
+
+from django.utils.datastructures import MultiValueDict
+
+from playground.providers.models import Provider
+from playground.runs.escapes import decode_escapes
+from playground.runs.forms import CompletionForm
+
+CHECKBOX_FIELDS = ("stream", "include_usage", "echo")
+LIST_FIELDS = ("stop", "logit_bias_token", "logit_bias_bias")
+# Fields with their own columns on the session.
+COLUMN_FIELDS = ("provider", "model", "prompt")
+PARAMETER_FIELDS = (
+    tuple(
+        name
+        for name in CompletionForm.base_fields
+        if name not in COLUMN_FIELDS and name not in ("stop", "logit_bias")
+    )
+    + LIST_FIELDS
+)
+
+MAX_PROMPT_CHARS = 200_000
+MAX_VALUE_CHARS = 20_000
+MAX_LIST_ITEMS = 64
+
+
+class StateTooLarge(ValueError):
+    pass
+
+
+def parameters_from_data(data: MultiValueDict) -> dict:
+    parameters = {}
+    for name in PARAMETER_FIELDS:
+        if name in CHECKBOX_FIELDS:
+            parameters[name] = "on" if data.get(name) else ""
+        elif name in LIST_FIELDS:
+            values = data.getlist(name)
+            if len(values) > MAX_LIST_ITEMS or any(len(v) > MAX_VALUE_CHARS for v in values):
+                raise StateTooLarge(f"{name} is too large to save.")
+            parameters[name] = values
+        else:
+            value = data.get(name, "")
+            if len(value) > MAX_VALUE_CHARS:
+                raise StateTooLarge(f"{name} is too large to save ({MAX_VALUE_CHARS} characters).")
+            parameters[name] = value
+    return parameters
+
+
+def save_state(session, data: MultiValueDict, user) -> None:
+    """Copies the posted form into the session (not saved to the database here)."""
+    prompt = data.get("prompt", "")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise StateTooLarge(f"The prompt is too large to save ({MAX_PROMPT_CHARS} characters).")
+    session.parameters = parameters_from_data(data)
+    session.prompt = prompt
+    session.model = data.get("model", "")[:200]
+    provider_id = data.get("provider", "")
+    if provider_id.isdigit():
+        provider = Provider.objects.usable_by(user).filter(pk=provider_id).first()
+        if provider is not None:
+            session.provider = provider
+    session.follow_prompt_title()
+
+
+def form_initial(session) -> dict:
+    """The CompletionForm's initial data for a session."""
+    parameters = session.parameters or {}
+    initial = {"provider": session.provider, "model": session.model, "prompt": session.prompt}
+    for name, value in parameters.items():
+        if name in CHECKBOX_FIELDS:
+            initial[name] = value == "on"
+        elif name not in LIST_FIELDS:
+            initial[name] = value
+    initial.setdefault("stream", True)
+    initial["stop"] = [decode_escapes(v) for v in parameters.get("stop", []) if v]
+    tokens = parameters.get("logit_bias_token", [])
+    biases = parameters.get("logit_bias_bias", [])
+    initial["logit_bias"] = [(t, b) for t, b in zip(tokens, biases, strict=False) if t or b]
+    return initial
+
+
+def session_state(session) -> dict:
+    """The whole form as one dict, as a run keeps it for "Restore"."""
+    return {
+        "provider": str(session.provider_id or ""),
+        "model": session.model,
+        "prompt": session.prompt,
+        **(session.parameters or {}),
+    }
+
+
+def data_from_state(state: dict) -> MultiValueDict:
+    data = MultiValueDict()
+    for name, value in state.items():
+        data.setlist(name, value if isinstance(value, list) else [str(value)])
+    return data

@@ -1,0 +1,199 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from playground.providers.models import Provider
+from playground.runs.forms import CompletionForm
+from playground.runs.recovery import mark_abandoned_runs_interrupted
+
+from .forms import ImportForm, RenameForm, SearchForm
+from .models import PlaygroundSession
+from .state import StateTooLarge, form_initial, save_state
+from .transfer import export_session, import_session, runs_as_jsonl
+
+SESSIONS_PER_PAGE = 20
+
+
+def _new_session(user) -> PlaygroundSession:
+    provider = Provider.objects.default_for(user)
+    return PlaygroundSession.objects.create(
+        owner=user, provider=provider, model=provider.default_model if provider else ""
+    )
+
+
+@login_required
+@require_GET
+def playground(request):
+    """Opening the playground starts a new session, or reuses an untouched one."""
+    latest = PlaygroundSession.objects.owned_by(request.user).first()
+    session = latest if latest and latest.is_pristine else _new_session(request.user)
+    return redirect("session_detail", pk=session.pk)
+
+
+@login_required
+@require_POST
+def session_new(request):
+    return redirect("session_detail", pk=_new_session(request.user).pk)
+
+
+@login_required
+@require_GET
+def session_detail(request, pk):
+    session = get_object_or_404(PlaygroundSession.objects.owned_by(request.user), pk=pk)
+    mark_abandoned_runs_interrupted()
+    initial = form_initial(session)
+    if initial["provider"] is None:
+        initial["provider"] = Provider.objects.default_for(request.user)
+    form = CompletionForm(initial=initial, user=request.user)
+    return render(
+        request,
+        "runs/playground.html",
+        {
+            "session": session,
+            "form": form,
+            "has_providers": form.fields["provider"].queryset.exists(),
+            "runs": _runs_with_previous_bodies(session),
+        },
+    )
+
+
+def _runs_with_previous_bodies(session) -> list:
+    runs = list(session.runs.order_by("-created_at", "-id"))
+    for position, run in enumerate(runs):
+        earlier = runs[position + 1] if position + 1 < len(runs) else None
+        run.previous_request_body = earlier.request_body if earlier else None
+    return runs
+
+
+@login_required
+@require_POST
+def session_autosave(request, pk):
+    session = get_object_or_404(PlaygroundSession.objects.owned_by(request.user), pk=pk)
+    try:
+        save_state(session, request.POST, request.user)
+    except StateTooLarge as exc:
+        return render(
+            request, "runs/playground.html#save-state", {"session": session, "error": str(exc)}
+        )
+    session.save()
+    context = {
+        "session": session,
+        "saved": True,
+        "title_follows_prompt": not session.title_is_custom,
+    }
+    return render(request, "runs/playground.html#save-state", context)
+
+
+@login_required
+@require_GET
+def session_list(request):
+    search = SearchForm(request.GET)
+    query = search.cleaned_data["q"] if search.is_valid() else ""
+    sessions = PlaygroundSession.objects.owned_by(request.user).matching(query)
+    page = Paginator(sessions, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    template = "sessions/session_list.html"
+    if request.htmx and request.htmx.target == "session-results":
+        template += "#results"
+    return render(request, template, {"page": page, "search": search, "query": query})
+
+
+@login_required
+@require_POST
+def session_rename(request, pk):
+    session = get_object_or_404(PlaygroundSession.objects.owned_by(request.user), pk=pk)
+    form = RenameForm(request.POST, instance=session)
+    if form.is_valid():
+        form.save()
+    elif not request.htmx:
+        messages.error(request, " ".join(form.errors["title"]))
+    if request.htmx:
+        return render(request, "runs/playground.html#title", {"session": session, "form": form})
+    return redirect(request.POST.get("next") or reverse("session_detail", args=[session.pk]))
+
+
+@login_required
+@require_POST
+def session_duplicate(request, pk):
+    session = get_object_or_404(PlaygroundSession.objects.owned_by(request.user), pk=pk)
+    copy = PlaygroundSession.objects.create(
+        owner=request.user,
+        title=f"Copy of {session.display_title}"[:200],
+        title_is_custom=True,
+        provider=session.provider,
+        model=session.model,
+        prompt=session.prompt,
+        parameters=session.parameters,
+    )
+    messages.success(request, f"Duplicated as “{copy.title}”.")
+    return redirect("session_detail", pk=copy.pk)
+
+
+@login_required
+@require_POST
+def session_delete(request, pk):
+    session = get_object_or_404(PlaygroundSession.objects.owned_by(request.user), pk=pk)
+    session.move_to_trash()
+    messages.success(request, f"“{session.display_title}” moved to the trash.", extra_tags="undo")
+    request.session["undo_session"] = session.pk
+    return redirect("session_list")
+
+
+@login_required
+@require_POST
+def session_restore(request, pk):
+    session = get_object_or_404(PlaygroundSession.objects.in_trash_of(request.user), pk=pk)
+    session.restore_from_trash()
+    request.session.pop("undo_session", None)
+    messages.success(request, f"“{session.display_title}” restored.")
+    return redirect("session_detail", pk=session.pk)
+
+
+@login_required
+@require_GET
+def session_trash(request):
+    sessions = PlaygroundSession.objects.in_trash_of(request.user).order_by("-deleted_at")
+    return render(request, "sessions/trash.html", {"sessions": sessions})
+
+
+@login_required
+@require_POST
+def session_purge(request, pk):
+    session = get_object_or_404(PlaygroundSession.objects.in_trash_of(request.user), pk=pk)
+    session.delete()
+    messages.success(request, f"“{session.display_title}” deleted for good.")
+    return redirect("session_trash")
+
+
+@login_required
+@require_GET
+def session_export(request, pk):
+    session = get_object_or_404(PlaygroundSession.objects.owned_by(request.user), pk=pk)
+    response = JsonResponse(export_session(session), json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="session-{session.pk}.json"'
+    return response
+
+
+@login_required
+@require_GET
+def session_export_jsonl(request, pk):
+    session = get_object_or_404(PlaygroundSession.objects.owned_by(request.user), pk=pk)
+    response = HttpResponse(runs_as_jsonl(session), content_type="application/jsonl")
+    response["Content-Disposition"] = f'attachment; filename="session-{session.pk}-runs.jsonl"'
+    return response
+
+
+@login_required
+@require_POST
+def session_import(request):
+    form = ImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for error in form.errors.get("file", []):
+            messages.error(request, f"Nothing was imported: {error}")
+        return redirect("session_list")
+    session = import_session(form.cleaned_data["file"], request.user)
+    messages.success(request, f"Imported “{session.display_title}”.")
+    return redirect("session_detail", pk=session.pk)
