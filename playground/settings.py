@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "playground.providers",
     "playground.runs",
     "playground.sessions",
+    "playground.sharing",
     "playground.localmodel",
 ]
 
@@ -106,11 +107,17 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # Room for bursts of token frames to many live viewers.
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000},
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "CONFIG": {"capacity": 1000},
+        }
+    }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -144,6 +151,8 @@ LOGGING = {
 # --- The playground's own knobs -------------------------------------------------------
 
 PLAYGROUND_OPEN_SIGNUP = env.bool("PLAYGROUND_OPEN_SIGNUP", default=False)
+# Whether visitors who are not logged in may open share links (read-only).
+PLAYGROUND_ANONYMOUS_SHARE_LINKS = env.bool("PLAYGROUND_ANONYMOUS_SHARE_LINKS", default=False)
 # Seconds to wait for the provider to connect, and between two pieces of a response.
 PLAYGROUND_UPSTREAM_CONNECT_TIMEOUT = env.float("PLAYGROUND_UPSTREAM_CONNECT_TIMEOUT", default=10)
 PLAYGROUND_UPSTREAM_READ_TIMEOUT = env.float("PLAYGROUND_UPSTREAM_READ_TIMEOUT", default=120)

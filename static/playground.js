@@ -133,7 +133,41 @@
     error(frame) {
       showSocketError(frame.error);
     },
+    "live.started"(frame) {
+      showLive(true, "Live: viewers of the share page see your prompt and runs.");
+      showViewers(frame.viewers);
+    },
+    "live.viewers"(frame) {
+      showViewers(frame.count);
+    },
+    "live.ended"() {
+      showLive(false, "The live demo has ended; its runs stay on the share page.");
+    },
   };
+
+  // Presenter mode's live-demo controls.
+  const liveControls = document.getElementById("live-controls");
+  function showLive(live, text) {
+    if (!liveControls) return;
+    liveControls.dataset.live = live ? "true" : "false";
+    document.getElementById("live-start").hidden = live;
+    document.getElementById("live-stop").hidden = !live;
+    document.getElementById("live-status").textContent = text;
+    document.getElementById("live-viewers").hidden = !live;
+  }
+  function showViewers(count) {
+    if (!liveControls) return;
+    document.getElementById("live-viewers").textContent =
+      count + (count === 1 ? " viewer watching" : " viewers watching");
+  }
+  if (liveControls) {
+    document.getElementById("live-start").addEventListener("click", () => {
+      if (socket) socket.send(JSON.stringify({ action: "live.start", session: liveControls.dataset.session }));
+    });
+    document.getElementById("live-stop").addEventListener("click", () => {
+      if (socket) socket.send(JSON.stringify({ action: "live.stop" }));
+    });
+  }
 
   root.addEventListener("htmx:wsOpen", (event) => {
     socket = event.detail.socketWrapper;
@@ -150,6 +184,9 @@
   root.addEventListener("htmx:wsClose", () => {
     socketState.dataset.state = "closed";
     socketState.textContent = "Disconnected: reconnecting…";
+    if (liveControls && liveControls.dataset.live === "true") {
+      showLive(false, "The connection dropped, which ended the live demo. Go live again when it is back.");
+    }
   });
   root.addEventListener("htmx:wsError", () => {
     socketState.dataset.state = "closed";
@@ -204,6 +241,21 @@
     });
   }
 
+  // htmx swaps nothing in on an error, which would leave "Saved" on screen after a failed save.
+  function showSaveFailed(event) {
+    const state = event.detail.elt;
+    if (state.id !== "save-state") return;
+    const status = event.detail.xhr ? event.detail.xhr.status : 0;
+    state.classList.add("failed");
+    state.textContent = status === 404
+      ? "Not saved: this session was deleted."
+      : status
+        ? "Not saved: the server answered " + status + "."
+        : "Not saved: the server cannot be reached.";
+  }
+  root.addEventListener("htmx:responseError", showSaveFailed);
+  root.addEventListener("htmx:sendError", showSaveFailed);
+
   // "+ row" in the logit_bias table.
   document.addEventListener("click", (event) => {
     const button = event.target.closest("[data-add-row]");
@@ -229,26 +281,4 @@
     promptInput.setSelectionRange(promptInput.value.length, promptInput.value.length);
   });
 
-  // "Copy" in the View code panel.
-  document.addEventListener("click", async (event) => {
-    const button = event.target.closest("[data-copy]");
-    if (!button) return;
-    const source = document.getElementById(button.dataset.copy);
-    try {
-      await navigator.clipboard.writeText(source.value);
-    } catch (e) {
-      // Pages served over plain http (not localhost) have no clipboard API.
-      source.hidden = false;
-      source.select();
-      document.execCommand("copy");
-      source.hidden = true;
-    }
-    button.textContent = "Copied";
-    setTimeout(() => { button.textContent = "Copy"; }, 1500);
-  });
-
-  document.addEventListener("submit", (event) => {
-    const message = event.target.dataset.confirm;
-    if (message && !window.confirm(message)) event.preventDefault();
-  });
 })();

@@ -1,3 +1,5 @@
+import socket
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -5,6 +7,7 @@ from django.conf import settings
 from django.test import Client
 
 from playground.asgi import application
+from playground.localmodel.server import LocalModelServer, model_path
 
 from .factories import make_provider, make_user
 from .fake_upstream import FakeUpstream
@@ -71,3 +74,22 @@ async def connect():
     yield open_socket
     for communicator in opened:
         await communicator.disconnect()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def local_model_server(tmp_path_factory):
+    server = LocalModelServer(
+        model_path(), _free_port(), tmp_path_factory.mktemp("localmodel") / "server.log"
+    )
+    server.start()
+    try:
+        server.wait_until_ready(timeout=180)
+        yield server
+    finally:
+        server.stop()

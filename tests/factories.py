@@ -1,4 +1,4 @@
-"""Test data builders: users, providers and runs."""
+"""Test data builders: users, providers, sessions and runs."""
 
 import itertools
 
@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 
 from playground.providers.models import AuthStyle, Provider
 from playground.runs.models import Run, RunStatus
+from playground.sessions.models import PlaygroundSession
 
 PASSWORD = "correct-horse-battery-staple"
 _counter = itertools.count(1)
@@ -41,3 +42,14 @@ def make_run(owner, provider=None, **extra):
     }
     fields.update(extra)
     return Run.objects.create(owner=owner, **fields)
+
+
+def make_session(owner, provider=None, **extra):
+    """A saved session; a prompt given without a title gives the session its title."""
+    fields = {"provider": provider, "model": provider.default_model if provider else ""}
+    fields.update(extra)
+    session = PlaygroundSession(owner=owner, **fields)
+    if "title" not in extra:
+        session.follow_prompt_title()
+    session.save()
+    return session

@@ -5,12 +5,23 @@ Server → client: run.started, delta, run.finished, form.invalid and error fram
 """
 
 import asyncio
+import contextlib
 import json
 import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.template.loader import render_to_string
+
+from playground.sessions.models import PlaygroundSession
+from playground.sharing.live import (
+    LiveUnavailable,
+    end_live,
+    presenter_group,
+    public_state,
+    send_to_viewers,
+    start_live,
+)
 
 from .execution import RunExecution
 from .launch import launch_run
@@ -23,13 +34,27 @@ logger = logging.getLogger(__name__)
 SHUTDOWN_GRACE_SECONDS = 5
 
 
-def render_run(run: Run) -> str:
-    return render_to_string("runs/playground.html#run-card", {"run": run})
+def render_run(run: Run, read_only: bool = False) -> str:
+    return render_to_string("runs/playground.html#run-card", {"run": run, "read_only": read_only})
+
+
+@database_sync_to_async
+def _owned_session(user, session_id):
+    if not str(session_id or "").isdigit():
+        return None
+    return (
+        PlaygroundSession.objects.owned_by(user)
+        .select_related("provider")
+        .filter(pk=session_id)
+        .first()
+    )
 
 
 class PlaygroundConsumer(AsyncJsonWebsocketConsumer):
     run_task: asyncio.Task | None = None
     execution: RunExecution | None = None
+    # The session this socket presents live, if any: its runs are relayed to viewers.
+    presenting: int | None = None
 
     async def connect(self):
         if not self.scope["user"].is_authenticated:
@@ -40,6 +65,8 @@ class PlaygroundConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         # Closing the tab stops the run: cancelling closes the upstream connection.
         await self._stop_run_task()
+        # A presenter who leaves ends the demo; the runs stay on the share page.
+        await self._end_live()
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         try:
@@ -53,11 +80,19 @@ class PlaygroundConsumer(AsyncJsonWebsocketConsumer):
         await self.receive_json(message)
 
     async def receive_json(self, content, **kwargs):
-        handlers = {"run": self.handle_run, "stop": self.handle_stop}
+        handlers = {
+            "run": self.handle_run,
+            "stop": self.handle_stop,
+            "live.start": self.handle_live_start,
+            "live.stop": self.handle_live_stop,
+        }
         handler = handlers.get(content.get("action"))
         if handler is None:
             await self.send_frame(
-                {"type": "error", "error": "Unknown action: send 'run' or 'stop'."}
+                {
+                    "type": "error",
+                    "error": "Unknown action: send 'run', 'stop', 'live.start' or 'live.stop'.",
+                }
             )
             return
         await handler(content)
@@ -76,7 +111,10 @@ class PlaygroundConsumer(AsyncJsonWebsocketConsumer):
             await self.send_frame({"type": "form.invalid", "errors": launch.form.errors})
             return
         run = launch.run
-        await self.send_frame(
+        relay = self.send_frame
+        if self.presenting == run.session_id:
+            relay = self.send_frame_and_relay
+        await relay(
             {
                 "type": "run.started",
                 "run": run.pk,
@@ -85,22 +123,23 @@ class PlaygroundConsumer(AsyncJsonWebsocketConsumer):
                 "request": run.request_body,
             }
         )
-        self.execution = RunExecution(run, launch.form.cleaned_data["provider"], self.send_frame)
-        self.run_task = asyncio.create_task(self._execute(self.execution))
+        self.execution = RunExecution(run, launch.form.cleaned_data["provider"], relay)
+        self.run_task = asyncio.create_task(self._execute(self.execution, relay))
 
-    async def _execute(self, execution: RunExecution) -> None:
+    async def _execute(self, execution: RunExecution, relay) -> None:
         run = await execution()
-        await self.send_frame(
-            {
-                "type": "run.finished",
-                "run": run.pk,
-                "status": run.status,
-                "error": run.error,
-                "notices": run.notices,
-                "usage": run.usage,
-                "html": await database_sync_to_async(render_run)(run),
-            }
-        )
+        frame = {
+            "type": "run.finished",
+            "run": run.pk,
+            "status": run.status,
+            "error": run.error,
+            "notices": run.notices,
+            "usage": run.usage,
+        }
+        await self.send_frame({**frame, "html": await database_sync_to_async(render_run)(run)})
+        if relay != self.send_frame:
+            viewer_html = await database_sync_to_async(render_run)(run, read_only=True)
+            await self._relay({**frame, "html": viewer_html})
 
     async def handle_stop(self, content):
         if not (self.run_task and not self.run_task.done()):
@@ -113,6 +152,69 @@ class PlaygroundConsumer(AsyncJsonWebsocketConsumer):
         if task and not task.done():
             self.execution.stop()
             await asyncio.wait([task], timeout=SHUTDOWN_GRACE_SECONDS)
+
+    # --- live demos -----------------------------------------------------------------------
+
+    async def handle_live_start(self, content):
+        session = await _owned_session(self.scope["user"], content.get("session"))
+        if session is None:
+            await self.send_frame({"type": "error", "error": "No such session."})
+            return
+        share = await start_live(session)
+        if share is None:
+            await self.send_frame(
+                {"type": "error", "error": "Share the session (team or link) before going live."}
+            )
+            return
+        try:
+            await self.channel_layer.group_add(presenter_group(session.pk), self.channel_name)
+            await send_to_viewers(
+                session.pk,
+                {
+                    "type": "live.state",
+                    "live": True,
+                    **await database_sync_to_async(public_state)(session),
+                },
+            )
+        except Exception as exc:
+            await end_live(session.pk)
+            await self.send_frame(
+                {"type": "error", "error": f"Live mode is unavailable right now: {exc}"}
+            )
+            return
+        self.presenting = session.pk
+        viewers = await database_sync_to_async(share.viewers.count)()
+        await self.send_frame({"type": "live.started", "session": session.pk, "viewers": viewers})
+
+    async def handle_live_stop(self, content):
+        if self.presenting is None:
+            await self.send_frame({"type": "error", "error": "This page is not presenting."})
+            return
+        await self._end_live()
+        await self.send_frame({"type": "live.ended"})
+
+    async def _end_live(self):
+        session_id, self.presenting = self.presenting, None
+        if session_id is None:
+            return
+        await end_live(session_id)
+        try:
+            await self.channel_layer.group_discard(presenter_group(session_id), self.channel_name)
+        except Exception:
+            logger.warning("Could not leave the presenter group of session %s", session_id)
+        await self._relay({"type": "live.ended"}, session_id)
+
+    async def live_viewers(self, event):
+        await self.send_frame({"type": "live.viewers", "count": event["count"]})
+
+    async def send_frame_and_relay(self, frame: dict) -> None:
+        await self.send_frame(frame)
+        await self._relay(frame)
+
+    async def _relay(self, frame: dict, session_id: int | None = None) -> None:
+        # Without the channel layer the presenter's own run goes on; only viewers miss it.
+        with contextlib.suppress(LiveUnavailable):
+            await send_to_viewers(session_id or self.presenting, frame)
 
     async def send_frame(self, frame: dict) -> None:
         """Sends a frame, ignoring a socket that is already gone (the run still saves)."""

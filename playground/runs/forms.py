@@ -78,7 +78,7 @@ def _reject_constant(name: str):
 
 def _parse_json(text: str, label: str):
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise forms.ValidationError(
             f"{label} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
@@ -87,6 +87,10 @@ def _parse_json(text: str, label: str):
         raise forms.ValidationError(f"{label} is not valid JSON: {exc}.") from exc
     except RecursionError as exc:
         raise forms.ValidationError(f"{label} is nested too deeply.") from exc
+    # A "\u0000" escape decodes to NUL, which PostgreSQL cannot store in a run.
+    if "\\u0000" in json.dumps(value):
+        raise forms.ValidationError(f"{label} cannot hold a NUL character (\\u0000).")
+    return value
 
 
 def _is_int(value) -> bool:

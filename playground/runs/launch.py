@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from playground.sessions.models import PlaygroundSession
-from playground.sessions.state import StateTooLarge, save_state, session_state
+from playground.sessions.state import UnsavableState, save_state, session_state
 
 from .forms import CompletionForm
 from .messages import form_data_from_message
@@ -38,7 +38,7 @@ def launch_run(user, message: dict) -> Launch:
     try:
         # The form is saved even when it is invalid: what the user typed is never lost.
         save_state(session, data, user)
-    except StateTooLarge as exc:
+    except UnsavableState as exc:
         return Launch(error=str(exc))
     form = CompletionForm(data, user=user)
     if not form.is_valid():

@@ -22,16 +22,26 @@ class ChoiceView:
     has_logprobs: bool = False
 
 
+def _is_logprob(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _probability(logprob) -> float:
+    # A logprob above 0 is no probability; a provider that sends one must not break the page.
+    return math.exp(min(logprob, 0))
+
+
 def _percent(logprob) -> str:
-    return f"{math.exp(logprob) * 100:.2f}%"
+    return f"{_probability(logprob) * 100:.2f}%"
 
 
 def _tip(token: str, logprob, alternatives) -> str:
     lines = [f"{json.dumps(token)}  {_percent(logprob)}"]
     if isinstance(alternatives, dict) and alternatives:
         lines.append("Top alternatives:")
-        ranked = sorted(alternatives.items(), key=lambda item: item[1] or -math.inf, reverse=True)
-        lines += [f"  {json.dumps(alt)}  {_percent(lp)}" for alt, lp in ranked if lp is not None]
+        numbered = [(alt, lp) for alt, lp in alternatives.items() if _is_logprob(lp)]
+        ranked = sorted(numbered, key=lambda item: item[1], reverse=True)
+        lines += [f"  {json.dumps(alt)}  {_percent(lp)}" for alt, lp in ranked]
     return "\n".join(lines)
 
 
@@ -47,8 +57,8 @@ def _token_segments(logprobs: dict, echo_length: int) -> list[Segment]:
         offset = offsets[position] if position < len(offsets) else None
         segment = Segment(text=str(token))
         segment.echo = isinstance(offset, int) and offset < echo_length
-        if isinstance(logprob, (int, float)):
-            probability = math.exp(logprob)
+        if _is_logprob(logprob):
+            probability = _probability(logprob)
             segment.probability_class = f"p{min(int(probability * 10), 9)}"
             segment.tip = _tip(str(token), logprob, alternatives)
         segments.append(segment)

@@ -57,9 +57,14 @@ def curl(url: str, headers: dict, body: dict) -> str:
 
 
 def python_openai(base_url: str, headers: dict, body: dict) -> str:
-    extra_headers = {
-        k: v for k, v in headers.items() if k not in ("Content-Type", "Authorization", "api-key")
-    }
+    header_lines = [
+        f"        {name!r}: {value!r},"
+        for name, value in headers.items()
+        if name not in ("Content-Type", "Authorization", "api-key")
+    ]
+    if "api-key" in headers:
+        # The SDK sends its api_key as a Bearer token; this provider wants it in api-key.
+        header_lines.insert(0, "        'api-key': os.environ['PROVIDER_API_KEY'],")
     arguments = {k: v for k, v in body.items()}
     stream = arguments.get("stream")
     lines = [
@@ -71,10 +76,8 @@ def python_openai(base_url: str, headers: dict, body: dict) -> str:
         f"    base_url={base_url!r},",
         '    api_key=os.environ.get("PROVIDER_API_KEY", "none"),',
     ]
-    if "api-key" in headers:
-        extra_headers["api-key"] = "<your api-key value>"
-    if extra_headers:
-        lines.append(f"    default_headers={extra_headers!r},")
+    if header_lines:
+        lines += ["    default_headers={", *header_lines, "    },"]
     lines += [")", "", "response = client.completions.create("]
     standard = {
         "model", "prompt", "suffix", "max_tokens", "temperature", "top_p", "n", "stream",
@@ -158,7 +161,10 @@ def python_httpx(url: str, headers: dict, body: dict) -> str:
             "        for event in events.iter_sse():",
             '            if event.data == "[DONE]":',
             "                break",
-            "            print(event.json()['choices'][0]['text'], end='', flush=True)",
+            # The last chunk may carry only usage, with no choices.
+            "            for choice in event.json()['choices']:",
+            "                print(choice['text'], end='', flush=True)",
+            "print()",
         ]
     else:
         lines += [
@@ -174,7 +180,8 @@ def _python_literal(value) -> str:
 
 
 def snippets_for(run) -> list[Snippet]:
-    provider = run.provider
+    # An imported or forked run has no provider of its own: its session's is the next best.
+    provider = run.provider or (run.session.provider if run.session_id else None)
     base_url = provider.base_url if provider else "https://api.openai.com/v1"
     url = base_url.rstrip("/") + "/completions"
     headers = _headers(provider)

@@ -48,6 +48,9 @@ def run_restore(request, pk):
     session = run.session
     if session is None:
         raise Http404("This run belongs to no session.")
+    if not run.form_state:
+        # An imported run may come without its form: restoring it would blank the form.
+        raise Http404("This run kept no form to restore.")
     save_state(session, data_from_state(run.form_state), request.user)
     session.save()
     if request.htmx:

@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 
 from .models import PlaygroundSession
 from .transfer import InvalidExport, parse_export
@@ -32,7 +33,7 @@ class ImportForm(forms.Form):
         upload = self.cleaned_data["file"]
         limit = settings.PLAYGROUND_IMPORT_MAX_BYTES
         if upload.size > limit:
-            raise forms.ValidationError(f"The file is larger than {limit // 1_000_000} MB.")
+            raise forms.ValidationError(f"The file is larger than {filesizeformat(limit)}.")
         try:
             return parse_export(upload.read(limit + 1))
         except InvalidExport as exc:

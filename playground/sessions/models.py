@@ -53,8 +53,13 @@ class PlaygroundSession(models.Model):
 
     @property
     def is_pristine(self) -> bool:
-        """Nothing typed and nothing run: opening the playground may reuse it."""
-        return not self.prompt and self.last_run_at is None and not self.title_is_custom
+        """Nothing typed, set or run: opening the playground may reuse it."""
+        return (
+            not self.prompt
+            and not self.parameters
+            and self.last_run_at is None
+            and not self.title_is_custom
+        )
 
     def follow_prompt_title(self) -> None:
         if self.title_is_custom:

@@ -27,8 +27,23 @@ MAX_VALUE_CHARS = 20_000
 MAX_LIST_ITEMS = 64
 
 
-class StateTooLarge(ValueError):
+class UnsavableState(ValueError):
+    """State the database cannot keep; the message says which field and why."""
+
+
+class StateTooLarge(UnsavableState):
     pass
+
+
+def check_text(name: str, value: str) -> None:
+    # PostgreSQL refuses NUL in text and JSON, and no database takes a lone surrogate
+    # (which a JSON "\ud800" escape on the socket or in a file can make).
+    if "\x00" in value:
+        raise UnsavableState(f"{name} cannot hold a NUL character.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UnsavableState(f"{name} is not valid Unicode text.") from None
 
 
 def parameters_from_data(data: MultiValueDict) -> dict:
@@ -40,11 +55,14 @@ def parameters_from_data(data: MultiValueDict) -> dict:
             values = data.getlist(name)
             if len(values) > MAX_LIST_ITEMS or any(len(v) > MAX_VALUE_CHARS for v in values):
                 raise StateTooLarge(f"{name} is too large to save.")
+            for value in values:
+                check_text(name, value)
             parameters[name] = values
         else:
             value = data.get(name, "")
             if len(value) > MAX_VALUE_CHARS:
                 raise StateTooLarge(f"{name} is too large to save ({MAX_VALUE_CHARS} characters).")
+            check_text(name, value)
             parameters[name] = value
     return parameters
 
@@ -54,9 +72,12 @@ def save_state(session, data: MultiValueDict, user) -> None:
     prompt = data.get("prompt", "")
     if len(prompt) > MAX_PROMPT_CHARS:
         raise StateTooLarge(f"The prompt is too large to save ({MAX_PROMPT_CHARS} characters).")
+    check_text("prompt", prompt)
+    model = data.get("model", "")[:200]
+    check_text("model", model)
     session.parameters = parameters_from_data(data)
     session.prompt = prompt
-    session.model = data.get("model", "")[:200]
+    session.model = model
     provider_id = data.get("provider", "")
     if provider_id.isdigit():
         provider = Provider.objects.usable_by(user).filter(pk=provider_id).first()

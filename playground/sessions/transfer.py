@@ -2,9 +2,11 @@
 
 import json
 import math
+from datetime import UTC
 
 from django.conf import settings
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.utils.dateparse import parse_datetime
@@ -13,7 +15,14 @@ from playground.providers.models import Provider
 from playground.runs.models import Run, RunStatus
 
 from .models import PlaygroundSession
-from .state import LIST_FIELDS, StateTooLarge, parameters_from_data
+from .state import (
+    COLUMN_FIELDS,
+    LIST_FIELDS,
+    MAX_PROMPT_CHARS,
+    UnsavableState,
+    check_text,
+    parameters_from_data,
+)
 
 FORMAT = "completions-playground/session"
 VERSION = 1
@@ -75,29 +84,71 @@ def runs_as_jsonl(session: PlaygroundSession) -> str:
 
 # --- import -----------------------------------------------------------------------------
 
+# Deeper than any request or response a completion API has; it keeps rendering from recursing.
+MAX_DEPTH = 64
+MAX_COUNT = 2**31 - 1
+
 
 def _expect(condition: bool, where: str, what: str) -> None:
     if not condition:
         raise InvalidExport(f"{where} {what}.")
 
 
+def _text(value: str, where: str) -> str:
+    try:
+        check_text(where, value)
+    except UnsavableState as exc:
+        raise InvalidExport(str(exc)) from exc
+    return value
+
+
+def _json(value, where: str, depth: int = 0):
+    """Any JSON value kept as it is: shallow enough, and text the database can store."""
+    _expect(depth <= MAX_DEPTH, where, "is nested too deeply")
+    if isinstance(value, str):
+        _text(value, where)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _text(key, where)
+            _json(item, where, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _json(item, where, depth + 1)
+    return value
+
+
 def _string(data: dict, key: str, where: str, max_length: int, default="") -> str:
     value = data.get(key, default)
     _expect(isinstance(value, str), f"{where}.{key}", "must be a string")
     _expect(len(value) <= max_length, f"{where}.{key}", f"is longer than {max_length} characters")
+    return _text(value, f"{where}.{key}")
+
+
+def _boolean(data: dict, key: str, where: str) -> bool:
+    value = data.get(key, False)
+    _expect(isinstance(value, bool), f"{where}.{key}", "must be true or false")
     return value
+
+
+def _is_number(value) -> bool:
+    # The file was read without NaN and Infinity, so every float here is finite.
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _optional_number(data: dict, key: str, where: str):
     value = data.get(key)
-    if value is None:
-        return None
-    _expect(
-        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value),
-        f"{where}.{key}",
-        "must be a number or null",
-    )
+    _expect(value is None or _is_number(value), f"{where}.{key}", "must be a number or null")
     return value
+
+
+def _optional_count(data: dict, key: str, where: str):
+    value = data.get(key)
+    _expect(
+        value is None or (_is_number(value) and value == int(value) and 0 <= value <= MAX_COUNT),
+        f"{where}.{key}",
+        f"must be a whole number from 0 to {MAX_COUNT}, or null",
+    )
+    return None if value is None else int(value)
 
 
 def _parameters(value, where: str) -> dict:
@@ -116,8 +167,57 @@ def _parameters(value, where: str) -> dict:
             data[name] = item
     try:
         return parameters_from_data(data)
-    except StateTooLarge as exc:
+    except UnsavableState as exc:
         raise InvalidExport(f"{where}: {exc}") from exc
+
+
+def _form_state(value, where: str) -> dict:
+    """What "Restore" puts back in the form, held to the same rules as the session's own."""
+    _expect(isinstance(value, dict), where, "must be an object")
+    if not value:
+        return {}
+    fields = {name: item for name, item in value.items() if name not in COLUMN_FIELDS}
+    return {
+        "provider": _string(value, "provider", where, 20),
+        "model": _string(value, "model", where, 200),
+        "prompt": _string(value, "prompt", where, MAX_PROMPT_CHARS),
+        **_parameters(fields, where),
+    }
+
+
+def _list_of(logprobs: dict, key: str, where: str, is_item, what: str) -> None:
+    value = logprobs.get(key)
+    _expect(
+        value is None or (isinstance(value, list) and all(is_item(v) for v in value)),
+        f"{where}.{key}",
+        f"must be a list of {what}",
+    )
+
+
+def _is_alternatives(value) -> bool:
+    return value is None or (
+        isinstance(value, dict) and all(v is None or _is_number(v) for v in value.values())
+    )
+
+
+def _logprobs(value, where: str):
+    """Checked as far as the page reads them: tokens, their logprobs, alternatives, offsets."""
+    if value is None:
+        return None
+    _expect(isinstance(value, dict), where, "must be an object or null")
+    _list_of(value, "tokens", where, lambda v: isinstance(v, str), "strings")
+    _list_of(
+        value, "token_logprobs", where, lambda v: v is None or _is_number(v), "numbers or nulls"
+    )
+    _list_of(value, "top_logprobs", where, _is_alternatives, "objects of numbers, or nulls")
+    _list_of(
+        value,
+        "text_offset",
+        where,
+        lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "integers",
+    )
+    return _json(value, where, depth=1)
 
 
 def _choices(value, where: str) -> list[dict]:
@@ -128,15 +228,9 @@ def _choices(value, where: str) -> list[dict]:
         _expect(isinstance(choice, dict), at, "must be an object")
         index = choice.get("index")
         _expect(
-            isinstance(index, int) and not isinstance(index, bool),
+            isinstance(index, int) and not isinstance(index, bool) and 0 <= index <= MAX_COUNT,
             f"{at}.index",
             "must be an integer",
-        )
-        logprobs = choice.get("logprobs")
-        _expect(
-            logprobs is None or isinstance(logprobs, dict),
-            f"{at}.logprobs",
-            "must be an object or null",
         )
         finish = choice.get("finish_reason")
         _expect(
@@ -144,15 +238,29 @@ def _choices(value, where: str) -> list[dict]:
             f"{at}.finish_reason",
             "must be a string or null",
         )
+        if finish is not None:
+            finish = _string(choice, "finish_reason", at, 100)
         choices.append(
             {
                 "index": index,
                 "text": _string(choice, "text", at, 5_000_000),
-                "logprobs": logprobs,
+                "logprobs": _logprobs(choice.get("logprobs"), f"{at}.logprobs"),
                 "finish_reason": finish,
             }
         )
     return choices
+
+
+def _created_at(data: dict, where: str):
+    value = data.get("created_at")
+    if value is None:
+        return None
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    _expect(parsed is not None, f"{where}.created_at", "must be a date and time (ISO 8601)")
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
 
 
 def _run(data, where: str) -> dict:
@@ -169,38 +277,49 @@ def _run(data, where: str) -> dict:
         f"{where}.notices",
         "must be a list of strings",
     )
-    form_state = data.get("form_state") or {}
-    _expect(isinstance(form_state, dict), f"{where}.form_state", "must be an object")
-    created_at = data.get("created_at")
-    parsed_created = parse_datetime(created_at) if isinstance(created_at, str) else None
-    completion_tokens = _optional_number(data, "completion_tokens", where)
     return {
         "model": _string(data, "model", where, 200),
         "provider_name": _string(data, "provider_name", where, 100),
-        "request_body": body,
+        "request_body": _json(body, f"{where}.request_body"),
         "choices": _choices(data.get("choices", []), f"{where}.choices"),
-        "usage": usage,
+        "usage": _json(usage, f"{where}.usage"),
         # A run cannot be streaming in a file: it stopped when it was exported.
         "status": RunStatus.INTERRUPTED if status == RunStatus.STREAMING else status,
         "error": _string(data, "error", where, 10_000),
-        "notices": notices[:20],
-        "form_state": form_state,
+        "notices": [_text(notice, f"{where}.notices") for notice in notices[:20]],
+        "form_state": _form_state(data.get("form_state") or {}, f"{where}.form_state"),
         "time_to_first_token_ms": _optional_number(data, "time_to_first_token_ms", where),
         "total_ms": _optional_number(data, "total_ms", where),
-        "completion_tokens": int(completion_tokens) if completion_tokens is not None else None,
-        "tokens_from_usage": bool(data.get("tokens_from_usage", False)),
-        "created_at": parsed_created,
+        "completion_tokens": _optional_count(data, "completion_tokens", where),
+        "tokens_from_usage": _boolean(data, "tokens_from_usage", where),
+        "created_at": _created_at(data, where),
     }
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    # 1e400 reads as infinity, which no database's JSON can hold.
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large a number")
+    return value
 
 
 def parse_export(raw: bytes) -> dict:
     """Validates an exported file completely, before anything is created."""
     limit = settings.PLAYGROUND_IMPORT_MAX_BYTES
-    _expect(len(raw) <= limit, "The file", f"is larger than {limit // 1_000_000} MB")
+    _expect(len(raw) <= limit, "The file", f"is larger than {filesizeformat(limit)}")
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(
+            raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float
+        )
     except UnicodeDecodeError as exc:
         raise InvalidExport("The file is not UTF-8 text.") from exc
+    except RecursionError as exc:
+        raise InvalidExport("The file is nested too deeply.") from exc
     except ValueError as exc:
         raise InvalidExport(f"The file is not valid JSON: {exc}.") from exc
     _expect(
@@ -218,9 +337,9 @@ def parse_export(raw: bytes) -> dict:
     _expect(len(runs) <= MAX_RUNS, "runs", f"has more than {MAX_RUNS} runs")
     return {
         "title": _string(session, "title", "session", 200),
-        "title_is_custom": bool(session.get("title_is_custom", False)),
+        "title_is_custom": _boolean(session, "title_is_custom", "session"),
         "model": _string(session, "model", "session", 200),
-        "prompt": _string(session, "prompt", "session", 200_000),
+        "prompt": _string(session, "prompt", "session", MAX_PROMPT_CHARS),
         "parameters": _parameters(session.get("parameters", {}), "session.parameters"),
         "runs": [_run(run, f"runs[{i}]") for i, run in enumerate(runs)],
     }

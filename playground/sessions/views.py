@@ -1,18 +1,23 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse
+from django.db.models import OuterRef, Subquery
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from playground.providers.models import Provider
 from playground.runs.forms import CompletionForm
+from playground.runs.models import Run
 from playground.runs.recovery import mark_abandoned_runs_interrupted
+from playground.sharing.access import team_sessions
+from playground.sharing.live import show_state_to_live_viewers
 
 from .forms import ImportForm, RenameForm, SearchForm
 from .models import PlaygroundSession
-from .state import StateTooLarge, form_initial, save_state
+from .state import UnsavableState, form_initial, save_state
 from .transfer import export_session, import_session, runs_as_jsonl
 
 SESSIONS_PER_PAGE = 20
@@ -57,6 +62,8 @@ def session_detail(request, pk):
             "form": form,
             "has_providers": form.fields["provider"].queryset.exists(),
             "runs": _runs_with_previous_bodies(session),
+            # Presenter mode: large type for projecting, and the live-demo controls.
+            "presenting": request.GET.get("present") == "1",
         },
     )
 
@@ -75,11 +82,12 @@ def session_autosave(request, pk):
     session = get_object_or_404(PlaygroundSession.objects.owned_by(request.user), pk=pk)
     try:
         save_state(session, request.POST, request.user)
-    except StateTooLarge as exc:
+    except UnsavableState as exc:
         return render(
             request, "runs/playground.html#save-state", {"session": session, "error": str(exc)}
         )
     session.save()
+    show_state_to_live_viewers(session)
     context = {
         "session": session,
         "saved": True,
@@ -93,12 +101,24 @@ def session_autosave(request, pk):
 def session_list(request):
     search = SearchForm(request.GET)
     query = search.cleaned_data["q"] if search.is_valid() else ""
-    sessions = PlaygroundSession.objects.owned_by(request.user).matching(query)
+    last_run = Run.objects.filter(session=OuterRef("pk")).order_by("-created_at", "-id")
+    sessions = (
+        PlaygroundSession.objects.owned_by(request.user)
+        .matching(query)
+        .annotate(last_run_model=Subquery(last_run.values("model")[:1]))
+    )
     page = Paginator(sessions, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
     template = "sessions/session_list.html"
     if request.htmx and request.htmx.target == "session-results":
         template += "#results"
-    return render(request, template, {"page": page, "search": search, "query": query})
+    context = {
+        "page": page,
+        "search": search,
+        "query": query,
+        # Shown read-only under "Team": teammates' sessions shared with a team of this user.
+        "team_sessions": team_sessions(request.user).matching(query)[:SESSIONS_PER_PAGE],
+    }
+    return render(request, template, context)
 
 
 @login_required
@@ -112,7 +132,17 @@ def session_rename(request, pk):
         messages.error(request, " ".join(form.errors["title"]))
     if request.htmx:
         return render(request, "runs/playground.html#title", {"session": session, "form": form})
-    return redirect(request.POST.get("next") or reverse("session_detail", args=[session.pk]))
+    return HttpResponseRedirect(_safe_next(request) or reverse("session_detail", args=[session.pk]))
+
+
+def _safe_next(request) -> str:
+    """The page to go back to, if it is one of this site's."""
+    url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return ""
 
 
 @login_required

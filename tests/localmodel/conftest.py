@@ -1,30 +1,8 @@
-"""The real local model server, started once per test session with the project's own code."""
-
-import socket
+"""Runs against the real local model (its server is the session fixture local_model_server)."""
 
 import pytest
 
 from playground.localmodel.provider import sync_local_provider
-from playground.localmodel.server import LocalModelServer, model_path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def local_model_server(tmp_path_factory):
-    server = LocalModelServer(
-        model_path(), _free_port(), tmp_path_factory.mktemp("localmodel") / "server.log"
-    )
-    server.start()
-    try:
-        server.wait_until_ready(timeout=180)
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

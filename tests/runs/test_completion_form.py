@@ -352,3 +352,13 @@ def test_it_rejects_a_provider_that_does_not_exist(alice):
     form = completion_form(alice, missing)
 
     assert errors_of(form, "provider") == "Choose one of your providers."
+
+
+@pytest.mark.parametrize("field", ["prompt_json", "extra_body"])
+def test_it_rejects_a_nul_character_inside_json(alice, alice_provider, field):
+    value = '["a\\u0000b"]' if field == "prompt_json" else '{"top_k": "\\u0000"}'
+    data = MultiValueDict({"provider": [alice_provider.pk], "model": ["m"], field: [value]})
+    form = CompletionForm(data, user=alice)
+
+    assert not form.is_valid()
+    assert "NUL" in form.errors[field][0]

@@ -4,7 +4,7 @@ import pytest
 
 from playground.runs.models import RunStatus
 
-from ..factories import make_run
+from ..factories import make_run, make_session
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +53,11 @@ def test_anonymous_users_are_sent_to_log_in(client, run):
 
 def test_it_rejects_post(alice_client, run):
     assert alice_client.post(f"/runs/{run.pk}/").status_code == 405
+
+
+def test_a_run_of_a_session_in_the_trash_is_404(alice, alice_client):
+    session = make_session(alice, prompt="Gone")
+    run = make_run(alice, session=session)
+    session.move_to_trash()
+
+    assert alice_client.get(f"/runs/{run.pk}/").status_code == 404

@@ -1,0 +1,68 @@
+"""The viewer's socket of a shared session: read-only, it only ever receives."""
+
+import contextlib
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.http import Http404
+
+from .access import share_for_team_member, share_for_token
+from .live import add_viewer, announce_viewer_count, public_state, remove_viewer, viewers_group
+
+
+def _find_share(user, kwargs):
+    if "token" in kwargs:
+        share = share_for_token(kwargs["token"], user)
+    else:
+        share = share_for_team_member(kwargs["session_id"], user)
+    # Loaded here, in a thread, so nothing touches the database lazily in async code.
+    return share, public_state(share.session)
+
+
+class WatchConsumer(AsyncJsonWebsocketConsumer):
+    share = None
+
+    async def connect(self):
+        try:
+            self.share, state = await database_sync_to_async(_find_share)(
+                self.scope["user"], self.scope["url_route"]["kwargs"]
+            )
+        except Http404:
+            await self.close()
+            return
+        self.session_id = self.share.session_id
+        live_available = True
+        try:
+            await self.channel_layer.group_add(viewers_group(self.session_id), self.channel_name)
+        except Exception:
+            live_available = False
+        await self.accept()
+        await self.send_json(
+            {
+                "type": "live.state",
+                "live": self.share.is_live and live_available,
+                "available": live_available,
+                **state,
+            }
+        )
+        count = await add_viewer(self.share, self.channel_name)
+        await announce_viewer_count(self.session_id, count)
+
+    async def disconnect(self, code):
+        if self.share is None:
+            return
+        with contextlib.suppress(Exception):
+            await self.channel_layer.group_discard(
+                viewers_group(self.session_id), self.channel_name
+            )
+        count = await remove_viewer(self.share, self.channel_name)
+        await announce_viewer_count(self.session_id, count)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        # Enforced here, not only by the page: a viewer's socket changes nothing.
+        await self.send_json(
+            {"type": "error", "error": "This is a read-only view: viewers cannot change anything."}
+        )
+
+    async def live_frame(self, event):
+        await self.send_json(event["frame"])

@@ -1,0 +1,135 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from playground.sessions.models import PlaygroundSession
+
+from .access import share_for_team_member, share_for_token
+from .fork import fork_session
+from .forms import ShareForm
+from .live import public_state, send_to_viewers_now
+from .models import SessionShare, Visibility, new_token
+
+
+def _own_share(request, pk) -> SessionShare:
+    session = get_object_or_404(PlaygroundSession.objects.owned_by(request.user), pk=pk)
+    share, _ = SessionShare.objects.get_or_create(session=session)
+    return share
+
+
+@login_required
+def share_settings(request, pk):
+    share = _own_share(request, pk)
+    form = ShareForm(request.POST or None, instance=share, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        share = form.save(commit=False)
+        if share.visibility == Visibility.LINK:
+            share.token = share.token or new_token()
+        else:
+            share.token = None
+        if share.visibility != Visibility.TEAM:
+            share.team = None
+        if share.visibility == Visibility.PRIVATE and share.is_live:
+            share.live_since = None
+            send_to_viewers_now(share.session_id, {"type": "live.ended"})
+        share.save()
+        messages.success(request, f"Visibility: {share.get_visibility_display()}.")
+        return redirect("share_settings", pk=pk)
+    return render(
+        request,
+        "sharing/share_settings.html",
+        {
+            "share": share,
+            "session": share.session,
+            "form": form,
+            "share_url": request.build_absolute_uri(f"/s/{share.token}/") if share.token else "",
+        },
+    )
+
+
+@login_required
+@require_POST
+def share_regenerate(request, pk):
+    """A new link; the old one answers 404 from now on."""
+    share = _own_share(request, pk)
+    share.visibility, share.token = Visibility.LINK, new_token()
+    share.save()
+    messages.success(request, "A new link replaces the old one, which no longer works.")
+    return redirect("share_settings", pk=pk)
+
+
+@login_required
+@require_POST
+def share_revoke(request, pk):
+    share = _own_share(request, pk)
+    share.visibility, share.token, share.team = Visibility.PRIVATE, None, None
+    if share.is_live:
+        share.live_since = None
+        send_to_viewers_now(share.session_id, {"type": "live.ended"})
+    share.save()
+    messages.success(request, "The session is private again; its link no longer works.")
+    return redirect("share_settings", pk=pk)
+
+
+def _render_shared(request, share, watch_path, fork_url):
+    session = share.session
+    runs = session.runs.order_by("-created_at", "-id")
+    return render(
+        request,
+        "sharing/shared_session.html",
+        {
+            "share": share,
+            "session": session,
+            "state": public_state(session),
+            "runs": runs,
+            "read_only": True,
+            "watch_path": watch_path,
+            "fork_url": fork_url,
+        },
+    )
+
+
+@require_GET
+def shared_session(request, token):
+    if not request.user.is_authenticated and not settings.PLAYGROUND_ANONYMOUS_SHARE_LINKS:
+        return redirect_to_login(request.get_full_path())
+    share = share_for_token(token, request.user)
+    return _render_shared(request, share, f"/ws/watch/{token}/", f"/s/{token}/fork/")
+
+
+@login_required
+@require_GET
+def team_session(request, pk):
+    share = share_for_team_member(pk, request.user)
+    return _render_shared(request, share, f"/ws/watch/team/{pk}/", f"/team/{pk}/fork/")
+
+
+@login_required
+@require_POST
+def fork_shared(request, token):
+    share = share_for_token(token, request.user)
+    return _forked(request, share)
+
+
+@login_required
+@require_POST
+def fork_team(request, pk):
+    return _forked(request, share_for_team_member(pk, request.user))
+
+
+def _forked(request, share):
+    fork = fork_session(share.session, request.user)
+    messages.success(request, f"Forked into your sessions as “{fork.title}”.")
+    return redirect("session_detail", pk=fork.pk)
+
+
+@login_required
+@require_GET
+def session_present(request, pk):
+    """Presenter mode: the session page in large type, with the live-demo controls."""
+    share = _own_share(request, pk)
+    return redirect(f"{reverse('session_detail', args=[share.session_id])}?present=1")

@@ -1,0 +1,28 @@
+// Behaviour every page shares: confirmations and copy buttons.
+(function () {
+  "use strict";
+
+  // Forms with data-confirm ask first (deleting a session, revoking a link...).
+  document.addEventListener("submit", (event) => {
+    const message = event.target.dataset.confirm;
+    if (message && !window.confirm(message)) event.preventDefault();
+  });
+
+  // Copy buttons: data-copy names the input or textarea whose value is copied.
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("[data-copy]");
+    if (!button) return;
+    const source = document.getElementById(button.dataset.copy);
+    try {
+      await navigator.clipboard.writeText(source.value);
+    } catch (e) {
+      // Pages served over plain http (not localhost) have no clipboard API.
+      source.hidden = false;
+      source.select();
+      document.execCommand("copy");
+      source.hidden = true;
+    }
+    button.textContent = "Copied";
+    setTimeout(() => { button.textContent = "Copy"; }, 1500);
+  });
+})();

@@ -1,0 +1,109 @@
+// The share page: follows a live demo. Everything from the socket is shown with
+// textContent, or as server-rendered (escaped) run cards.
+(function () {
+  "use strict";
+
+  const root = document.getElementById("watch");
+  if (!root) return;
+  const liveState = document.getElementById("live-state");
+  const liveRun = document.getElementById("live-run");
+  const history = document.getElementById("run-history");
+  const promptBox = document.getElementById("shared-prompt");
+  const parameters = document.getElementById("shared-parameters");
+  const template = document.getElementById("live-run-template");
+  let currentRun = null;
+  let retry = 0;
+
+  function setLive(live, text) {
+    liveState.dataset.live = live ? "true" : "false";
+    liveState.textContent = text;
+  }
+
+  function showState(frame) {
+    document.getElementById("shared-title").textContent = frame.title;
+    promptBox.textContent = frame.prompt;
+    const rows = [["provider", frame.provider || "—"], ["model", frame.model || "—"]];
+    for (const [name, value] of Object.entries(frame.parameters)) {
+      rows.push([name, Array.isArray(value) ? value.join(", ") : value]);
+    }
+    parameters.replaceChildren(
+      ...rows.flatMap(([name, value]) => {
+        const dt = document.createElement("dt");
+        dt.textContent = name;
+        const dd = document.createElement("dd");
+        dd.textContent = value;
+        return [dt, dd];
+      }),
+    );
+  }
+
+  function archive() {
+    const card = liveRun.querySelector(".run-card:not(.live)");
+    if (card) history.prepend(card);
+    const empty = document.getElementById("no-runs");
+    if (empty) empty.remove();
+    liveRun.replaceChildren();
+  }
+
+  function paneFor(index) {
+    const card = liveRun.querySelector(".run-card.live");
+    let pane = card.querySelector('[data-index="' + index + '"]');
+    if (!pane) {
+      pane = document.createElement("div");
+      pane.className = "choice streaming";
+      pane.dataset.index = index;
+      const text = document.createElement("pre");
+      text.className = "choice-text";
+      pane.append(text);
+      card.querySelector(".choices").append(pane);
+    }
+    return pane.querySelector(".choice-text");
+  }
+
+  const handlers = {
+    "live.state"(frame) {
+      showState(frame);
+      if (frame.available === false) setLive(false, "Live mode is unavailable right now.");
+      else setLive(frame.live, frame.live ? "Live now" : "");
+    },
+    "run.started"(frame) {
+      archive();
+      currentRun = frame.run;
+      const card = template.content.firstElementChild.cloneNode(true);
+      card.querySelector(".model").textContent = frame.request.model;
+      liveRun.append(card);
+    },
+    delta(frame) {
+      if (frame.run !== currentRun) return;
+      for (const [index, text] of Object.entries(frame.choices)) {
+        paneFor(index).append(document.createTextNode(text));
+      }
+    },
+    "run.finished"(frame) {
+      currentRun = null;
+      liveRun.replaceChildren();
+      liveRun.insertAdjacentHTML("afterbegin", frame.html);
+    },
+    "live.ended"() {
+      setLive(false, "The live demo has ended.");
+    },
+  };
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    const socket = new WebSocket(scheme + location.host + root.dataset.watchPath);
+    socket.addEventListener("open", () => { retry = 0; root.dataset.socket = "open"; });
+    socket.addEventListener("message", (event) => {
+      let frame;
+      try { frame = JSON.parse(event.data); } catch (e) { return; }
+      const handler = handlers[frame.type];
+      if (handler) handler(frame);
+    });
+    socket.addEventListener("close", () => {
+      root.dataset.socket = "closed";
+      retry = Math.min(retry + 1, 6);
+      setTimeout(connect, 500 * 2 ** retry);
+    });
+  }
+  connect();
+})();

@@ -1,0 +1,98 @@
+"""Shared test data, and reading pages as a browser would: what a form would post."""
+
+from html.parser import HTMLParser
+
+from django.utils.datastructures import MultiValueDict
+
+from ..runs.helpers import KEY
+
+EXTRA_HEADERS = {"OpenAI-Organization": "org-SECRET-ORG", "OpenAI-Project": "proj_SECRET_PROJECT"}
+# Every value that must never leave the server in a page, a file or a snippet.
+SECRETS = (KEY, *EXTRA_HEADERS.values())
+
+PARAMETERS = {
+    "suffix": "",
+    "prompt_json": "",
+    "max_tokens": "32",
+    "temperature": "0.7",
+    "top_p": "",
+    "n": "",
+    "stream": "on",
+    "include_usage": "",
+    "logprobs": "",
+    "echo": "",
+    "presence_penalty": "",
+    "frequency_penalty": "",
+    "best_of": "",
+    "seed": "",
+    "user": "",
+    "extra_body": "",
+    "stop": ["\\n", "", "", ""],
+    "logit_bias_token": ["", "", "", ""],
+    "logit_bias_bias": ["", "", "", ""],
+}
+
+
+class _FormReader(HTMLParser):
+    def __init__(self, form_id):
+        super().__init__(convert_charrefs=True)
+        self.form_id = form_id
+        self.depth = 0  # inside the form while > 0
+        self.data = MultiValueDict()
+        self._textarea = None
+        self._select = None
+        self._option = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and attrs.get("id") == self.form_id:
+            self.depth = 1
+            return
+        if not self.depth:
+            return
+        if tag == "form":
+            self.depth += 1
+        name = attrs.get("name")
+        if tag == "input" and name:
+            kind = attrs.get("type", "text")
+            if kind in ("checkbox", "radio"):
+                if "checked" in attrs:
+                    self.data.appendlist(name, attrs.get("value") or "on")
+            elif kind not in ("submit", "button", "file"):
+                self.data.appendlist(name, attrs.get("value") or "")
+        elif tag == "textarea" and name:
+            self._textarea = [name, ""]
+        elif tag == "select" and name:
+            self._select = [name, None, None]  # name, first option, selected option
+        elif tag == "option" and self._select is not None:
+            self._option = attrs.get("value", "")
+            if self._select[1] is None:
+                self._select[1] = self._option
+            if "selected" in attrs:
+                self._select[2] = self._option
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._textarea[1] += data
+
+    def handle_endtag(self, tag):
+        if not self.depth:
+            return
+        if tag == "form":
+            self.depth -= 1
+        elif tag == "textarea" and self._textarea is not None:
+            name, text = self._textarea
+            # A browser drops the one newline that follows <textarea>.
+            self.data.appendlist(name, text[1:] if text.startswith("\n") else text)
+            self._textarea = None
+        elif tag == "select" and self._select is not None:
+            name, first, selected = self._select
+            self.data.appendlist(name, selected if selected is not None else first or "")
+            self._select = None
+
+
+def form_data(html: str, form_id: str = "completion-form") -> MultiValueDict:
+    """What the form with this id would post, as the page shows it."""
+    reader = _FormReader(form_id)
+    reader.feed(html)
+    return reader.data

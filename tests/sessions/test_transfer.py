@@ -1,0 +1,100 @@
+"""Sessions as files: what an export holds reads back through import as the same session."""
+
+import json
+
+import pytest
+
+from playground.sessions.transfer import (
+    FORMAT,
+    MAX_DEPTH,
+    VERSION,
+    InvalidExport,
+    export_session,
+    import_session,
+    parse_export,
+    runs_as_jsonl,
+)
+
+from ..factories import make_run, make_session
+
+pytestmark = pytest.mark.django_db
+
+
+def as_file(data: dict) -> bytes:
+    return json.dumps(data).encode()
+
+
+def without_times(export: dict) -> dict:
+    export = {**export, "runs": [{**run, "created_at": None} for run in export["runs"]]}
+    export.pop("exported_at")
+    return export
+
+
+def test_an_export_imports_as_the_same_session(alice, session, run, provider):
+    make_run(
+        alice,
+        provider,
+        session=session,
+        status="failed",
+        error="Bad gateway",
+        notices=["n was lowered to 1."],
+        usage=None,
+        time_to_first_token_ms=None,
+        completion_tokens=0,
+        tokens_from_usage=True,
+        request_body={"model": "fake-model", "prompt": ["a", "b"], "stream": False, "n": 2},
+    )
+    exported = export_session(session)
+
+    imported = import_session(parse_export(as_file(exported)), alice)
+
+    again = export_session(imported)
+    assert again["session"]["title_is_custom"] is True
+    assert again["session"]["parameters"] == exported["session"]["parameters"]
+    assert [r["created_at"] for r in again["runs"]] == [r["created_at"] for r in exported["runs"]]
+    assert without_times(again)["runs"] == without_times(exported)["runs"]
+
+
+def test_a_minimal_file_gives_an_empty_session(alice):
+    parsed = parse_export(as_file({"format": FORMAT, "version": VERSION, "session": {}}))
+
+    imported = import_session(parsed, alice)
+
+    assert imported.title == "Imported session"
+    assert imported.prompt == ""
+    assert imported.runs.count() == 0
+    assert imported.last_run_at is None
+
+
+def test_the_imported_title_never_follows_the_prompt(alice, session):
+    imported = import_session(parse_export(as_file(export_session(session))), alice)
+
+    assert imported.title == session.title
+    assert imported.title_is_custom
+
+
+def test_a_session_without_provider_exports_an_empty_provider_name(alice):
+    session = make_session(alice, prompt="No provider")
+
+    assert export_session(session)["session"]["provider_name"] == ""
+
+
+def test_json_nested_to_the_limit_is_kept_and_beyond_it_is_refused(alice, session, run):
+    def nested(depth):
+        value = 1
+        for _ in range(depth):
+            value = [value]
+        return value
+
+    exported = export_session(session)
+    # The body is one level, its "extra" field another.
+    exported["runs"][0]["request_body"]["extra"] = nested(MAX_DEPTH - 1)
+    parse_export(as_file(exported))
+
+    exported["runs"][0]["request_body"]["extra"] = nested(MAX_DEPTH)
+    with pytest.raises(InvalidExport, match=r"runs\[0\]\.request_body is nested too deeply"):
+        parse_export(as_file(exported))
+
+
+def test_runs_as_jsonl_is_empty_for_a_session_without_runs(alice):
+    assert runs_as_jsonl(make_session(alice)) == ""
