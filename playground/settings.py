@@ -107,8 +107,14 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # Room for bursts of token frames to many live viewers.
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000},
+            "CONFIG": {
+                # redis-py 8 times out socket reads after 5 s by default, which is exactly
+                # how long channels-redis blocks waiting for a message: idle sockets would
+                # crash every 5 s. Reads may take a little longer than the blocking pop.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                # Room for bursts of token frames to many live viewers.
+                "capacity": 1000,
+            },
         }
     }
 else:
@@ -119,7 +125,13 @@ else:
         }
     }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if REDIS_URL:
+    # Shared by every process: model lists and login throttling hold across them.
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -151,6 +163,10 @@ LOGGING = {
 # --- The playground's own knobs -------------------------------------------------------
 
 PLAYGROUND_OPEN_SIGNUP = env.bool("PLAYGROUND_OPEN_SIGNUP", default=False)
+# After this many failed logins for a username or from an address, logins are refused...
+PLAYGROUND_LOGIN_FAILURE_LIMIT = env.int("PLAYGROUND_LOGIN_FAILURE_LIMIT", default=5)
+# ...for this many seconds.
+PLAYGROUND_LOGIN_THROTTLE_SECONDS = env.int("PLAYGROUND_LOGIN_THROTTLE_SECONDS", default=900)
 # Whether visitors who are not logged in may open share links (read-only).
 PLAYGROUND_ANONYMOUS_SHARE_LINKS = env.bool("PLAYGROUND_ANONYMOUS_SHARE_LINKS", default=False)
 # Seconds to wait for the provider to connect, and between two pieces of a response.

@@ -13,6 +13,17 @@ from .factories import make_provider, make_user
 from .fake_upstream import FakeUpstream
 
 
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """A channel layer per test: channels-redis binds its receive lock to one event loop,
+    and every async test runs in a loop of its own."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
 @pytest.fixture
 def upstream():
     fake = FakeUpstream().start()
