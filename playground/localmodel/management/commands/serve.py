@@ -20,6 +20,7 @@ from playground.localmodel.server import (
     model_path,
     stop_process,
 )
+from playground.startup import prepare_on_start
 
 
 class Command(BaseCommand):
@@ -31,6 +32,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, **options):
         call_command("migrate", interactive=False, verbosity=0)
+        prepare_on_start()
         self._announce_first_user()
         model_server = self._start_local_model() if settings.PLAYGROUND_LOCAL_MODEL else None
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
