@@ -2,6 +2,7 @@
 #   make run    set everything up, then serve the app (and its local model) on :8000
 #   make test   set everything up, then lint and run the whole suite twice:
 #               on SQLite + in-memory layer, then on PostgreSQL + Redis
+#   make bench  the streaming benchmark (README, Performance): a table and bench-results.json
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 
@@ -11,12 +12,14 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/playground
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help install run test test-defaults test-scaleout lint format migrations-check
+.PHONY: help install run test test-defaults test-scaleout lint format migrations-check \
+	bench bench-smoke
 
 help:
 	@echo "make run    set up and serve the playground on http://127.0.0.1:8000"
 	@echo "make test   set up, lint and run every test (SQLite, then PostgreSQL + Redis)"
 	@echo "make lint   ruff and djade checks only"
+	@echo "make bench  measure what the playground adds to streaming (about 4 minutes)"
 
 $(STAMP): pyproject.toml
 	@python_bin=$$(bin/find-python) || exit 1; \
@@ -55,3 +58,10 @@ test: lint migrations-check test-defaults test-scaleout
 
 run: $(STAMP)
 	$(PY) manage.py serve --host 127.0.0.1 --port 8000
+
+# Needs the local PostgreSQL (figure 7) and Redis (figure 5), as test-scaleout does.
+bench: $(STAMP)
+	$(PY) -m playground.benchmark --postgres-url $(PG_URL)
+
+bench-smoke: $(STAMP)
+	$(PY) -m playground.benchmark --smoke --postgres-url $(PG_URL) --json bench-results-smoke.json

@@ -17,13 +17,14 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from playground.routing import websocket_urlpatterns  # noqa: E402
 from playground.startup import RunStartupTasks  # noqa: E402
+from playground.websocket_origin import SameOriginValidator  # noqa: E402
 
 application = RunStartupTasks(
     ProtocolTypeRouter(
         {
             "http": django_asgi_app,
             "websocket": AllowedHostsOriginValidator(
-                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+                SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
             ),
         }
     )

@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -97,6 +99,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # Kept open between requests and runs: opening one (and its PRAGMAs) was a third of
+    # the time from a run's submission to its first token (README, Performance).
+    DATABASES["default"].setdefault("CONN_MAX_AGE", None)
 else:
     # Check connections before reuse, so a restarted PostgreSQL never hands out a stale one.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -106,7 +111,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels-redis, whose sockets outlive a Redis outage (redis_outage.py).
+            "BACKEND": "playground.redis_outage.OutageTolerantRedisChannelLayer",
             "CONFIG": {
                 # redis-py 8 times out socket reads after 5 s by default, which is exactly
                 # how long channels-redis blocks waiting for a message: idle sockets would
@@ -126,9 +132,13 @@ else:
     }
 
 if REDIS_URL:
-    # Shared by every process: model lists and login throttling hold across them.
+    # Shared by every process: model lists and login throttling hold across them. While
+    # Redis is down it acts as an empty cache rather than failing requests.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "playground.redis_outage.OutageTolerantRedisCache",
+            "LOCATION": REDIS_URL,
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -172,12 +182,30 @@ PLAYGROUND_ANONYMOUS_SHARE_LINKS = env.bool("PLAYGROUND_ANONYMOUS_SHARE_LINKS", 
 # Seconds to wait for the provider to connect, and between two pieces of a response.
 PLAYGROUND_UPSTREAM_CONNECT_TIMEOUT = env.float("PLAYGROUND_UPSTREAM_CONNECT_TIMEOUT", default=10)
 PLAYGROUND_UPSTREAM_READ_TIMEOUT = env.float("PLAYGROUND_UPSTREAM_READ_TIMEOUT", default=120)
+# A run keeps at most this much text, all its choices together; past it, it stops reading
+# and fails with the text so far.
+PLAYGROUND_MAX_OUTPUT_CHARS = env.int("PLAYGROUND_MAX_OUTPUT_CHARS", default=1_000_000)
+# The most a provider may send in one piece (one stream event, or a whole response when
+# not streaming): the memory a line that never ends can take.
+PLAYGROUND_MAX_CHUNK_BYTES = env.int("PLAYGROUND_MAX_CHUNK_BYTES", default=8_000_000)
+# Let the providers that users add reach loopback, private and link-local addresses, as
+# staff's and shared ones may (providers/addresses.py): for single-user installs.
+PLAYGROUND_ALLOW_PRIVATE_UPSTREAMS = env.bool("PLAYGROUND_ALLOW_PRIVATE_UPSTREAMS", default=False)
 # How long the model list of a provider is cached.
 PLAYGROUND_MODELS_CACHE_SECONDS = env.int("PLAYGROUND_MODELS_CACHE_SECONDS", default=600)
 # Partial text of a streaming run is saved at least this often.
 PLAYGROUND_SAVE_INTERVAL = env.float("PLAYGROUND_SAVE_INTERVAL", default=2.0)
 # The largest session file that may be imported.
 PLAYGROUND_IMPORT_MAX_BYTES = env.int("PLAYGROUND_IMPORT_MAX_BYTES", default=5_000_000)
+# The longest prompt, suffix or JSON prompt a run may send, in characters.
+PLAYGROUND_MAX_PROMPT_CHARS = env.int("PLAYGROUND_MAX_PROMPT_CHARS", default=200_000)
+# The largest socket message; room for a prompt and a suffix at their cap in any script.
+PLAYGROUND_MAX_SOCKET_MESSAGE_BYTES = env.int(
+    "PLAYGROUND_MAX_SOCKET_MESSAGE_BYTES", default=2_000_000
+)
+# Per user, across all their tabs and server processes; 0 turns a cap off.
+PLAYGROUND_MAX_CONCURRENT_RUNS = env.int("PLAYGROUND_MAX_CONCURRENT_RUNS", default=4)
+PLAYGROUND_RUNS_PER_MINUTE = env.int("PLAYGROUND_RUNS_PER_MINUTE", default=30)
 # From the OpenAI SDK's conventions: a shared provider is made from these at start.
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
@@ -196,6 +224,34 @@ PLAYGROUND_LOCAL_MODEL_LOG = Path(
     env.str("PLAYGROUND_LOCAL_MODEL_LOG", default=str(DATA_DIR / "local-model.log"))
 )
 
+# --- Browser security ------------------------------------------------------------------
+
+# Every script and stylesheet is a file under static/: no inline script, style or eval
+# (base.html turns off htmx's injected indicator style and its eval features to match).
+# 'self' covers the page's own ws:// and wss:// origin too (CSP Level 3).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "img-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
 if not DEBUG:
+    # Production is served over HTTPS only: the local default (DEBUG on) stays plain http.
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+
+# Behind a TLS-terminating proxy that is not daphne's --proxy-headers (as `manage.py serve`
+# runs it): the header the proxy sets to "https", e.g. X-Forwarded-Proto. Set it only when
+# the proxy always overwrites that header, or any client could claim to be on HTTPS.
+if proxy_ssl_header := env.str("SECURE_PROXY_SSL_HEADER", default=""):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + proxy_ssl_header.upper().replace("-", "_"), "https")

@@ -95,6 +95,12 @@
     return pane.querySelector(".choice-text");
   }
 
+  // The stored run's card, from the server, in place of the streaming pane.
+  function showStoredRun(runId) {
+    panes = new Map();
+    htmx.ajax("GET", "/runs/" + runId + "/", { target: "#live-run", swap: "innerHTML" });
+  }
+
   const handlers = {
     "run.started"(frame) {
       archiveLiveRun();
@@ -119,12 +125,22 @@
     },
     "run.finished"(frame) {
       if (frame.run === currentRun) currentRun = null;
+      setRunning(false);
+      if (frame.saved === false) {
+        // The database went away mid-run: keep the streamed text and say so.
+        showSocketError(frame.error);
+        return;
+      }
+      if (frame.html === null) {
+        // A card too large for one socket message: fetched instead (README, the protocol).
+        showStoredRun(frame.run);
+        return;
+      }
       liveRun.replaceChildren();
       panes = new Map();
       // Server-rendered by the template engine, which escapes all model output.
       liveRun.insertAdjacentHTML("afterbegin", frame.html);
       htmx.process(liveRun.firstElementChild);
-      setRunning(false);
     },
     "form.invalid"(frame) {
       showFieldErrors(frame.errors);
@@ -177,13 +193,21 @@
       // Reconnected mid-run: the server stopped that run; show what it stored.
       const runId = currentRun;
       currentRun = null;
-      htmx.ajax("GET", "/runs/" + runId + "/", { target: "#live-run", swap: "innerHTML" });
+      showStoredRun(runId);
       setRunning(false);
     }
   });
   root.addEventListener("htmx:wsClose", () => {
     socketState.dataset.state = "closed";
     socketState.textContent = "Disconnected: reconnecting…";
+    if (currentRun !== null) {
+      // The server stops a run whose socket closed; wsOpen shows what it stored.
+      stopButton.disabled = true;
+      const status = liveRun.querySelector(".live-status");
+      if (status) {
+        status.textContent = "The connection dropped, which stops this run. Its saved text shows once the page reconnects.";
+      }
+    }
     if (liveControls && liveControls.dataset.live === "true") {
       showLive(false, "The connection dropped, which ended the live demo. Go live again when it is back.");
     }

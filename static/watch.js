@@ -81,6 +81,15 @@
     },
     "run.finished"(frame) {
       currentRun = null;
+      if (frame.html === null) {
+        // A card too large for one socket message: the streamed text stays, and the page
+        // shows the card once reloaded.
+        const note = document.createElement("p");
+        note.className = "notice";
+        note.textContent = "This run has ended. Reload the page to see all of it.";
+        liveRun.append(note);
+        return;
+      }
       liveRun.replaceChildren();
       liveRun.insertAdjacentHTML("afterbegin", frame.html);
     },

@@ -12,6 +12,17 @@ from playground.localmodel.server import LocalModelServer, model_path
 from .factories import make_provider, make_user
 from .fake_upstream import FakeUpstream
 
+# Fails the session if any API key shows up in what the app produced (see the module).
+pytest_plugins = ["tests.secrets_audit"]
+
+
+@pytest.fixture(autouse=True)
+def private_upstreams_allowed(settings):
+    """The fake upstream listens on loopback, and most tests' providers are ordinary users',
+    whom the address rules (providers/addresses.py) keep from it: the tests of those rules
+    turn this off."""
+    settings.PLAYGROUND_ALLOW_PRIVATE_UPSTREAMS = True
+
 
 @pytest.fixture(autouse=True)
 def fresh_channel_layer():
@@ -72,8 +83,13 @@ async def connect():
     """
     opened = []
 
-    async def open_socket(user=None, origin="http://localhost", path="/ws/playground/"):
-        headers = [(b"origin", origin.encode()), (b"host", b"localhost")]
+    async def open_socket(
+        user=None, origin="http://localhost", path="/ws/playground/", host="localhost"
+    ):
+        # origin=None sends no Origin header at all.
+        headers = [(b"host", host.encode())]
+        if origin is not None:
+            headers.append((b"origin", origin.encode()))
         if user is not None:
             cookie = await database_sync_to_async(_session_cookie)(user)
             headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))

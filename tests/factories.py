@@ -1,6 +1,7 @@
 """Test data builders: users, providers, sessions and runs."""
 
 import itertools
+import secrets
 
 from django.contrib.auth import get_user_model
 
@@ -9,7 +10,17 @@ from playground.runs.models import Run, RunStatus
 from playground.sessions.models import PlaygroundSession
 
 PASSWORD = "correct-horse-battery-staple"
+# Every API key of the suite carries this: tests/secrets_audit.py looks for it everywhere.
+KEY_MARKER = "sk-SECRET-"
 _counter = itertools.count(1)
+
+
+def fake_api_key(label: str = "key") -> str:
+    """A key no output may show; random, so nothing but a leak of it can contain it."""
+    return f"{KEY_MARKER}{label}-{secrets.token_hex(8)}"
+
+
+API_KEY = fake_api_key("test")
 
 
 def make_user(username=None, **extra):
@@ -24,7 +35,7 @@ def make_provider(owner=None, base_url="http://127.0.0.1:9/v1", **extra):
         "name": f"Provider {next(_counter)}",
         "base_url": base_url,
         "auth_style": AuthStyle.BEARER,
-        "api_key": "sk-test-SECRET-KEY-0123456789",
+        "api_key": API_KEY,
         "default_model": "fake-model",
     }
     fields.update(extra)

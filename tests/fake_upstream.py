@@ -57,6 +57,8 @@ class SSE:
     status: int = 200
     # Seconds to hang after the events before ending (for read-timeout tests).
     stall: float = 0.0
+    # During the stall, an SSE comment every this many seconds, as keep-alive proxies send.
+    keepalive: float = 0.0
 
 
 @dataclass
@@ -216,7 +218,9 @@ class FakeUpstream:
                         self.wfile.flush()
                         if reply.delay:
                             self._wait_or_notice_close(reply.delay)
-                    if reply.stall:
+                    if reply.stall and reply.keepalive:
+                        self._send_keepalives(reply.stall, reply.keepalive)
+                    elif reply.stall:
                         self._wait_or_notice_close(reply.stall)
                     if reply.done:
                         self.wfile.write(b"data: [DONE]\n\n")
@@ -224,6 +228,13 @@ class FakeUpstream:
                     upstream.streams_finished.set()
                 except (BrokenPipeError, ConnectionResetError, ClientGone):
                     upstream.client_disconnected.set()
+
+            def _send_keepalives(self, seconds, every):
+                deadline = time.monotonic() + seconds
+                while (left := deadline - time.monotonic()) > 0:
+                    self.wfile.write(b": keep-alive\n\n")
+                    self.wfile.flush()
+                    self._wait_or_notice_close(min(every, left))
 
             def _wait_or_notice_close(self, seconds):
                 # Waits, but notices at once if the client hung up (its socket reads EOF).

@@ -1,27 +1,43 @@
 """The one place that talks HTTP to providers: completions (streamed or not) and model lists."""
 
 import asyncio
+import contextlib
 import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from httpx_sse import SSEError, aconnect_sse
 
 from .models import Provider
+from .network import ForbiddenAddress, public_only_transport
 
-_client: httpx.AsyncClient | None = None
+# How long a stream may take to end after its [DONE] before its connection is dropped.
+AFTER_DONE_SECONDS = 0.25
+
+# Keyed by public_only (see shared_client).
+_clients: dict[bool, httpx.AsyncClient] = {}
 _client_loop: asyncio.AbstractEventLoop | None = None
 
 
-def shared_client() -> httpx.AsyncClient:
-    """One AsyncClient (and its connection pool) per event loop, reused by every run."""
-    global _client, _client_loop
+def shared_client(public_only: bool) -> httpx.AsyncClient:
+    """One AsyncClient (and its connection pool) per event loop, reused by every run.
+
+    Providers that may reach only public addresses (addresses.py) get a client of their own,
+    whose connections are checked as they open. A pooled connection is reused unchecked, so
+    it must never be one that a provider allowed to reach private addresses opened.
+    """
+    global _client_loop
     loop = asyncio.get_running_loop()
-    if _client is None or _client_loop is not loop:
-        _client = httpx.AsyncClient(
+    if _client_loop is not loop:
+        _clients.clear()
+        _client_loop = loop
+    if public_only not in _clients:
+        limits = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
+        _clients[public_only] = httpx.AsyncClient(
             follow_redirects=False,
             timeout=httpx.Timeout(
                 connect=settings.PLAYGROUND_UPSTREAM_CONNECT_TIMEOUT,
@@ -29,10 +45,23 @@ def shared_client() -> httpx.AsyncClient:
                 write=30,
                 pool=30,
             ),
-            limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
+            limits=limits,
+            # Given a transport, a client uses no proxy from the environment: a proxy would
+            # choose the address itself. trust_env=False leaves ~/.netrc's passwords out too.
+            transport=public_only_transport(limits=limits) if public_only else None,
+            trust_env=not public_only,
         )
-        _client_loop = loop
-    return _client
+    return _clients[public_only]
+
+
+async def _client_for(provider: Provider) -> httpx.AsyncClient:
+    """The shared client whose connections reach only what this provider may reach."""
+    if provider.owner_id is None or Provider.owner.is_cached(provider):
+        may_reach_private = provider.may_reach_private_networks()
+    else:
+        # Provider.objects.usable_by() loads the owner with the provider; elsewhere, a query.
+        may_reach_private = await sync_to_async(provider.may_reach_private_networks)()
+    return shared_client(public_only=not may_reach_private)
 
 
 class UpstreamError(Exception):
@@ -86,6 +115,15 @@ def _message_from_payload(payload) -> str:
 def _status_error(response: httpx.Response, body: bytes) -> UpstreamError:
     detail = _error_detail(body, response.headers.get("content-type", ""))
     reason = response.reason_phrase or ""
+    if response.is_redirect:
+        # Followed, a redirect could lead anywhere, past the address rules (addresses.py).
+        status = f"{response.status_code} {reason}".strip()
+        return UpstreamError(
+            f"The provider answered {status}, a redirect to {response.headers['location']}, "
+            "and redirects are not followed: put the address it leads to in the provider's "
+            "base URL.",
+            status=response.status_code,
+        )
     return UpstreamError(
         f"The provider answered {response.status_code} {reason}: {detail}".replace("  ", " "),
         status=response.status_code,
@@ -93,18 +131,63 @@ def _status_error(response: httpx.Response, body: bytes) -> UpstreamError:
 
 
 def _transport_error(provider: Provider, exc: httpx.HTTPError) -> UpstreamError:
+    if isinstance(exc, ForbiddenAddress):
+        return UpstreamError(str(exc))
     if isinstance(exc, httpx.ConnectTimeout):
         return UpstreamError(f"Timed out connecting to {provider.base_url}.")
     if isinstance(exc, httpx.TimeoutException):
-        return UpstreamError(
-            f"The provider stopped answering: nothing arrived for "
-            f"{settings.PLAYGROUND_UPSTREAM_READ_TIMEOUT:g} s."
-        )
+        return _silence_error()
     if isinstance(exc, httpx.ConnectError):
         return UpstreamError(f"Could not connect to {provider.base_url}: {exc or 'refused'}.")
     if isinstance(exc, httpx.RemoteProtocolError):
         return UpstreamError(f"The provider closed the connection early: {exc}.")
     return UpstreamError(f"Network error talking to {provider.base_url}: {exc!r}.")
+
+
+def _silence_error() -> UpstreamError:
+    return UpstreamError(
+        f"The provider stopped answering: nothing arrived for "
+        f"{settings.PLAYGROUND_UPSTREAM_READ_TIMEOUT:g} s."
+    )
+
+
+class _ByteLimit(httpx.AsyncByteStream):
+    """A response's bytes, failing once more than PLAYGROUND_MAX_CHUNK_BYTES arrive unparsed.
+
+    httpx-sse holds a line, and an event, until it ends: a provider that never ends one
+    would fill the memory. `unparsed` goes back to 0 at each event (_in_time); for a whole
+    response it never does, so the limit bounds the response.
+    """
+
+    def __init__(self, stream: httpx.AsyncByteStream):
+        self._stream = stream
+        self.unparsed = 0
+
+    async def __aiter__(self):
+        limit = settings.PLAYGROUND_MAX_CHUNK_BYTES
+        async for piece in self._stream:
+            self.unparsed += len(piece)
+            if self.unparsed > limit:
+                raise UpstreamError(
+                    f"Reading stopped: the provider sent more than {limit:,} bytes without "
+                    "finishing a chunk, the playground's cap for one stream event or one "
+                    "whole response."
+                )
+            yield piece
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
+def _limit_bytes(response: httpx.Response) -> _ByteLimit:
+    response.stream = limited = _ByteLimit(response.stream)
+    return limited
+
+
+def _headers(provider: Provider) -> dict:
+    # Uncompressed, so the byte limit counts what memory holds: a small gzip body can
+    # inflate a thousandfold.
+    return {**provider.request_headers(), "Accept-Encoding": "identity"}
 
 
 def _parse_json_object(text: str) -> dict:
@@ -129,8 +212,11 @@ async def stream_completion(provider: Provider, body: dict) -> AsyncIterator[Chu
     """
     try:
         if body.get("stream"):
-            async for chunk in _streamed(provider, body):
-                yield chunk
+            # Closed at once when the caller stops reading (at the output cap), which
+            # closes the connection rather than leave it open until garbage collection.
+            async with contextlib.aclosing(_streamed(provider, body)) as chunks:
+                async for chunk in chunks:
+                    yield chunk
         else:
             yield await _whole(provider, body)
     except httpx.HTTPError as exc:
@@ -143,10 +229,12 @@ async def stream_completion(provider: Provider, body: dict) -> AsyncIterator[Chu
 
 
 async def _whole(provider: Provider, body: dict) -> Chunk:
-    response = await shared_client().post(
-        provider.url("completions"), json=body, headers=provider.request_headers()
-    )
-    return _json_response(response, response.content)
+    client = await _client_for(provider)
+    async with client.stream(
+        "POST", provider.url("completions"), json=body, headers=_headers(provider)
+    ) as response:
+        _limit_bytes(response)
+        return _json_response(response, await response.aread())
 
 
 def _json_response(response: httpx.Response, raw: bytes) -> Chunk:
@@ -160,21 +248,24 @@ def _json_response(response: httpx.Response, raw: bytes) -> Chunk:
 
 async def _streamed(provider: Provider, body: dict) -> AsyncIterator[Chunk]:
     async with aconnect_sse(
-        shared_client(),
+        await _client_for(provider),
         "POST",
         provider.url("completions"),
         json=body,
-        headers=provider.request_headers(),
+        headers=_headers(provider),
     ) as event_source:
         response = event_source.response
+        limited = _limit_bytes(response)
         is_event_stream = response.headers.get("content-type", "").startswith("text/event-stream")
         if response.is_error or response.is_redirect or not is_event_stream:
             # An error, or a provider that ignored stream=true and sent the whole response.
             yield _json_response(response, await response.aread())
             return
-        async for event in event_source.aiter_sse():
+        events = event_source.aiter_sse()
+        async for event in _in_time(events, limited):
             data = event.data.strip()
             if data == "[DONE]":
+                await _read_to_the_end(events)
                 return
             if data:
                 yield Chunk(_parse_json_object(data))
@@ -184,10 +275,43 @@ async def _streamed(provider: Provider, body: dict) -> AsyncIterator[Chunk]:
         )
 
 
+async def _in_time(events: AsyncIterator, limited: _ByteLimit) -> AsyncIterator:
+    """The events, each within the read timeout of the one before.
+
+    httpx's read timeout restarts at every byte, so keep-alive comments (which proxies such
+    as OpenRouter's send while a model works) would hide a provider that stalled for good.
+    """
+    while True:
+        try:
+            async with asyncio.timeout(settings.PLAYGROUND_UPSTREAM_READ_TIMEOUT):
+                event = await anext(events)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise _silence_error() from None
+        limited.unparsed = 0
+        yield event
+
+
+async def _read_to_the_end(events: AsyncIterator) -> None:
+    """Reads what follows [DONE] (normally only the end of the body), briefly.
+
+    A response closed before its end closes its connection too; read to the end, the
+    connection goes back to the pool, and the next run skips the TCP and TLS handshakes.
+    """
+    try:
+        async with asyncio.timeout(AFTER_DONE_SECONDS):
+            async for _ in events:
+                pass
+    except (TimeoutError, httpx.HTTPError, SSEError, UpstreamError):
+        pass
+
+
 async def list_models(provider: Provider) -> list[str]:
     """GET /models and return the model ids, sorted."""
     try:
-        response = await shared_client().get(
+        client = await _client_for(provider)
+        response = await client.get(
             provider.url("models"), headers=provider.request_headers(), timeout=15
         )
     except httpx.HTTPError as exc:

@@ -3,12 +3,21 @@
 import json
 import re
 
+import httpx
 from django import forms
 
+from .addresses import forbidden_reason, resolve
 from .models import Provider
 
 # A header name is an RFC 9110 token.
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+class WriteOnlyTextarea(forms.Textarea):
+    """A textarea that never shows a value, not even the one just posted with an error."""
+
+    def format_value(self, value):
+        return None
 
 
 class ProviderForm(forms.ModelForm):
@@ -22,7 +31,9 @@ class ProviderForm(forms.ModelForm):
     extra_headers = forms.CharField(
         label="extra headers",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": '{"OpenAI-Organization": "org-…"}'}),
+        widget=WriteOnlyTextarea(
+            attrs={"rows": 3, "placeholder": '{"OpenAI-Organization": "org-…"}'}
+        ),
         help_text="A JSON object of header name → value, such as OpenAI-Organization or "
         "OpenAI-Project. Values are stored encrypted and not shown again; leave blank to keep "
         "the current headers.",
@@ -32,11 +43,22 @@ class ProviderForm(forms.ModelForm):
     class Meta:
         model = Provider
         fields = ["name", "base_url", "auth_style", "default_model"]
+        widgets = {"base_url": forms.URLInput}
 
     def clean_base_url(self):
         url = self.cleaned_data["base_url"].strip()
         if not url.lower().startswith(("http://", "https://")):
             raise forms.ValidationError("The base URL must start with http:// or https://.")
+        try:
+            # Parsed as the client will parse it: that is what the requests will go to.
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL as exc:  # 0177.0.0.1, which other parsers read as 127.0.0.1
+            raise forms.ValidationError(f"Enter a valid URL ({exc}).") from exc
+        if parsed.userinfo:
+            raise forms.ValidationError(
+                "The base URL may not hold a user name or password: put the key in the API "
+                "key field."
+            )
         return url.rstrip("/")
 
     def clean_api_key(self):
@@ -52,8 +74,11 @@ class ProviderForm(forms.ModelForm):
             return None
         try:
             headers = json.loads(text)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise forms.ValidationError(f"extra headers is not valid JSON: {exc.msg}.") from exc
+        except (ValueError, RecursionError) as exc:
+            # Not a syntax error, so no .msg: an integer of thousands of digits, say.
+            raise forms.ValidationError("extra headers is not valid JSON.") from exc
         if not isinstance(headers, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
         ):
@@ -72,6 +97,17 @@ class ProviderForm(forms.ModelForm):
                 )
         return headers
 
+    def clean(self):
+        cleaned_data = super().clean()
+        # The admin's form chooses the owner; the providers page's belong to the user.
+        owner = cleaned_data.get("owner") if "owner" in self.fields else self.instance.owner
+        url = cleaned_data.get("base_url")
+        if url and not Provider(owner=owner).may_reach_private_networks():
+            reason = _forbidden_host_reason(url)
+            if reason:
+                self.add_error("base_url", reason)
+        return cleaned_data
+
     def save(self, commit=True):
         provider = super().save(commit=False)
         if self.cleaned_data.get("clear_api_key"):
@@ -85,3 +121,15 @@ class ProviderForm(forms.ModelForm):
         if commit:
             provider.save()
         return provider
+
+
+def _forbidden_host_reason(url: str) -> str | None:
+    """Why the URL's host may not be reached by a provider that a user adds, if it may not.
+
+    A host that does not resolve now passes: it is checked again at every connection.
+    """
+    host = httpx.URL(url).raw_host.decode("ascii")
+    try:
+        return forbidden_reason(host, resolve(host))
+    except OSError:
+        return None

@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from .quirks import Quirk
 from .secrets import EncryptedTextField
+from .validators import BaseURLValidator
 
 # The system_key of the shared provider of the embedded local model.
 LOCAL_MODEL_KEY = "local-model"
@@ -21,8 +22,8 @@ class AuthStyle(models.TextChoices):
 
 class ProviderQuerySet(models.QuerySet):
     def usable_by(self, user):
-        """Shared providers plus the user's own."""
-        usable = self.filter(Q(owner__isnull=True) | Q(owner=user))
+        """Shared providers plus the user's own, with their owners (see client._client_for)."""
+        usable = self.filter(Q(owner__isnull=True) | Q(owner=user)).select_related("owner")
         if not settings.PLAYGROUND_LOCAL_MODEL:
             usable = usable.exclude(system_key=LOCAL_MODEL_KEY)
         return usable
@@ -39,8 +40,11 @@ class Provider(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE
     )
     name = models.CharField(max_length=100)
-    base_url = models.URLField(
-        "base URL", max_length=500, help_text="The API root, such as https://api.openai.com/v1"
+    base_url = models.CharField(
+        "base URL",
+        max_length=500,
+        validators=[BaseURLValidator()],
+        help_text="The API root, such as https://api.openai.com/v1",
     )
     auth_style = models.CharField(max_length=10, choices=AuthStyle, default=AuthStyle.BEARER)
     api_key = EncryptedTextField(blank=True)
@@ -65,6 +69,14 @@ class Provider(models.Model):
     @property
     def is_shared(self) -> bool:
         return self.owner_id is None
+
+    def may_reach_private_networks(self) -> bool:
+        """Whether it may reach loopback, private and link-local addresses (addresses.py)."""
+        return (
+            settings.PLAYGROUND_ALLOW_PRIVATE_UPSTREAMS
+            or self.owner_id is None
+            or self.owner.is_staff
+        )
 
     @property
     def has_api_key(self) -> bool:

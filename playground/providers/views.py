@@ -7,6 +7,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from playground.ids import parse_id
+
 from .client import UpstreamError, list_models
 from .forms import ProviderForm
 from .models import Provider
@@ -26,11 +28,9 @@ def provider_list(request):
 
 @login_required
 def provider_create(request):
-    form = ProviderForm(request.POST or None)
+    form = ProviderForm(request.POST or None, instance=Provider(owner=request.user))
     if request.method == "POST" and form.is_valid():
-        provider = form.save(commit=False)
-        provider.owner = request.user
-        provider.save()
+        provider = form.save()
         messages.success(request, f"Provider “{provider.name}” added.")
         return redirect("provider_list")
     return render(request, "providers/provider_form.html", {"form": form})
@@ -60,8 +60,8 @@ def provider_delete(request, pk):
 @require_GET
 def provider_models(request):
     """The model suggestions for the form's model field, cached; ?refresh=1 fetches anew."""
-    provider_id = request.GET.get("provider", "")
-    if not provider_id.isdigit():
+    provider_id = parse_id(request.GET.get("provider", ""))
+    if provider_id is None:
         raise Http404("No such provider.")
     provider = get_object_or_404(Provider.objects.usable_by(request.user), pk=provider_id)
     cache_key = f"provider-models:{provider.pk}:{provider.updated_at.timestamp()}"

@@ -8,7 +8,11 @@ LOGPROB_KEYS = ("tokens", "token_logprobs", "top_logprobs", "text_offset")
 
 
 class CompletionAccumulator:
-    def __init__(self):
+    def __init__(self, max_chars: int | None = None):
+        """max_chars caps the text kept, all choices together; past it, `capped` is set."""
+        self.max_chars = max_chars
+        self.text_chars = 0
+        self.capped = False
         self._parts: dict[int, list[str]] = {}
         self._logprobs: dict[int, dict[str, list]] = {}
         self._finish: dict[int, str | None] = {}
@@ -57,6 +61,7 @@ class CompletionAccumulator:
             text = choice.get("text") or ""
             if not isinstance(text, str):
                 text = str(text)
+            text = self._within_cap(text)
             self._parts.setdefault(index, [])
             if text:
                 self._parts[index].append(text)
@@ -66,6 +71,13 @@ class CompletionAccumulator:
             if choice.get("finish_reason"):
                 self._finish[index] = choice["finish_reason"]
         return deltas
+
+    def _within_cap(self, text: str) -> str:
+        if self.max_chars is not None and self.text_chars + len(text) > self.max_chars:
+            text = text[: self.max_chars - self.text_chars]
+            self.capped = True
+        self.text_chars += len(text)
+        return text
 
     def _add_logprobs(self, index: int, logprobs: dict) -> None:
         merged = self._logprobs.setdefault(index, {key: [] for key in LOGPROB_KEYS})

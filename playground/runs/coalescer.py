@@ -40,5 +40,6 @@ class FrameCoalescer:
                 pending, self._pending = self._pending, {}
                 self._last_sent = time.monotonic()
                 await self._send_frame({i: "".join(parts) for i, parts in pending.items()})
-            if self._closing:
+            # Text added while that frame was being sent goes out before the pump stops.
+            if self._closing and not self._pending:
                 return

@@ -6,16 +6,20 @@ Server → client: run.started, delta, run.finished, form.invalid and error fram
 
 import asyncio
 import contextlib
-import json
+import functools
 import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db import DatabaseError
 from django.template.loader import render_to_string
 
+from playground.ids import parse_id
 from playground.sessions.models import PlaygroundSession
 from playground.sharing.live import (
+    LIVE_UNAVAILABLE_MESSAGE,
     LiveUnavailable,
+    ViewerRelay,
     end_live,
     presenter_group,
     public_state,
@@ -23,31 +27,44 @@ from playground.sharing.live import (
     start_live,
 )
 
-from .execution import RunExecution
+from .execution import NOT_SAVED, RunExecution
+from .frames import RefusedFrame, read_message
 from .launch import launch_run
 from .models import Run
+from .outgoing import fit
 from .request_body import expected_choice_count
 
 logger = logging.getLogger(__name__)
 
+DATABASE_DOWN = (
+    "The database cannot be reached right now, so the run was not started. Try again in a moment."
+)
+
 # A run's task gets this long to save its final state after a stop or disconnect.
 SHUTDOWN_GRACE_SECONDS = 5
+
+# What the card of a run says when its page closed or lost its connection mid-run.
+SOCKET_CLOSED = (
+    "The page's connection closed during this run, so the run stopped there; "
+    "the text received until then is kept."
+)
 
 
 def render_run(run: Run, read_only: bool = False) -> str:
     return render_to_string("runs/playground.html#run-card", {"run": run, "read_only": read_only})
 
 
+def _render_cards(run: Run, for_viewers: bool) -> tuple[str, str | None]:
+    """The run's card for its page and, when it is presented live, for the viewers."""
+    return render_run(run), render_run(run, read_only=True) if for_viewers else None
+
+
 @database_sync_to_async
 def _owned_session(user, session_id):
-    if not str(session_id or "").isdigit():
+    pk = parse_id(session_id)
+    if pk is None:
         return None
-    return (
-        PlaygroundSession.objects.owned_by(user)
-        .select_related("provider")
-        .filter(pk=session_id)
-        .first()
-    )
+    return PlaygroundSession.objects.owned_by(user).select_related("provider").filter(pk=pk).first()
 
 
 class PlaygroundConsumer(AsyncJsonWebsocketConsumer):
@@ -55,6 +72,7 @@ class PlaygroundConsumer(AsyncJsonWebsocketConsumer):
     execution: RunExecution | None = None
     # The session this socket presents live, if any: its runs are relayed to viewers.
     presenting: int | None = None
+    viewer_relay: ViewerRelay | None = None
 
     async def connect(self):
         if not self.scope["user"].is_authenticated:
@@ -70,12 +88,9 @@ class PlaygroundConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         try:
-            message = json.loads(text_data or "")
-        except ValueError:
-            await self.send_frame({"type": "error", "error": "The message is not valid JSON."})
-            return
-        if not isinstance(message, dict):
-            await self.send_frame({"type": "error", "error": "The message must be a JSON object."})
+            message = read_message(text_data, bytes_data)
+        except RefusedFrame as exc:
+            await self.send_frame({"type": "error", "error": str(exc)})
             return
         await self.receive_json(message)
 
@@ -86,7 +101,8 @@ class PlaygroundConsumer(AsyncJsonWebsocketConsumer):
             "live.start": self.handle_live_start,
             "live.stop": self.handle_live_stop,
         }
-        handler = handlers.get(content.get("action"))
+        action = content.get("action")
+        handler = handlers.get(action) if isinstance(action, str) else None
         if handler is None:
             await self.send_frame(
                 {
@@ -103,7 +119,13 @@ class PlaygroundConsumer(AsyncJsonWebsocketConsumer):
                 {"type": "error", "error": "A run is already in progress: stop it first."}
             )
             return
-        launch = await database_sync_to_async(launch_run)(self.scope["user"], content)
+        try:
+            launch = await database_sync_to_async(launch_run)(self.scope["user"], content)
+        except DatabaseError:
+            # PostgreSQL restarting, say: the socket stays, and the next run may work.
+            logger.warning("Could not start a run", exc_info=True)
+            await self.send_frame({"type": "error", "error": DATABASE_DOWN})
+            return
         if launch.error:
             await self.send_frame({"type": "error", "error": launch.error})
             return
@@ -123,10 +145,17 @@ class PlaygroundConsumer(AsyncJsonWebsocketConsumer):
                 "request": run.request_body,
             }
         )
-        self.execution = RunExecution(run, launch.form.cleaned_data["provider"], relay)
-        self.run_task = asyncio.create_task(self._execute(self.execution, relay))
+        for_viewers = relay != self.send_frame
+        self.execution = RunExecution(
+            run,
+            launch.form.cleaned_data["provider"],
+            relay,
+            # Rendered right after the final save, in the same trip to the database thread.
+            after_save=functools.partial(_render_cards, for_viewers=for_viewers),
+        )
+        self.run_task = asyncio.create_task(self._execute(self.execution, for_viewers))
 
-    async def _execute(self, execution: RunExecution, relay) -> None:
+    async def _execute(self, execution: RunExecution, for_viewers: bool) -> None:
         run = await execution()
         frame = {
             "type": "run.finished",
@@ -136,9 +165,15 @@ class PlaygroundConsumer(AsyncJsonWebsocketConsumer):
             "notices": run.notices,
             "usage": run.usage,
         }
-        await self.send_frame({**frame, "html": await database_sync_to_async(render_run)(run)})
-        if relay != self.send_frame:
-            viewer_html = await database_sync_to_async(render_run)(run, read_only=True)
+        if not execution.saved:
+            frame = {**frame, "html": None, "saved": False, "error": NOT_SAVED}
+            await self.send_frame(frame)
+            if for_viewers:
+                await self._relay(frame)
+            return
+        html, viewer_html = execution.after_save_result
+        await self.send_frame({**frame, "html": html})
+        if for_viewers:
             await self._relay({**frame, "html": viewer_html})
 
     async def handle_stop(self, content):
@@ -150,7 +185,7 @@ class PlaygroundConsumer(AsyncJsonWebsocketConsumer):
     async def _stop_run_task(self):
         task = self.run_task
         if task and not task.done():
-            self.execution.stop()
+            self.execution.stop(SOCKET_CLOSED)
             await asyncio.wait([task], timeout=SHUTDOWN_GRACE_SECONDS)
 
     # --- live demos -----------------------------------------------------------------------
@@ -176,13 +211,13 @@ class PlaygroundConsumer(AsyncJsonWebsocketConsumer):
                     **await database_sync_to_async(public_state)(session),
                 },
             )
-        except Exception as exc:
+        except Exception:
+            logger.warning("Session %s could not go live", session.pk, exc_info=True)
             await end_live(session.pk)
-            await self.send_frame(
-                {"type": "error", "error": f"Live mode is unavailable right now: {exc}"}
-            )
+            await self.send_frame({"type": "error", "error": LIVE_UNAVAILABLE_MESSAGE})
             return
         self.presenting = session.pk
+        self.viewer_relay = ViewerRelay(session.pk)
         viewers = await database_sync_to_async(share.viewers.count)()
         await self.send_frame({"type": "live.started", "session": session.pk, "viewers": viewers})
 
@@ -203,6 +238,7 @@ class PlaygroundConsumer(AsyncJsonWebsocketConsumer):
         except Exception:
             logger.warning("Could not leave the presenter group of session %s", session_id)
         await self._relay({"type": "live.ended"}, session_id)
+        self.viewer_relay = None
 
     async def live_viewers(self, event):
         await self.send_frame({"type": "live.viewers", "count": event["count"]})
@@ -213,12 +249,20 @@ class PlaygroundConsumer(AsyncJsonWebsocketConsumer):
 
     async def _relay(self, frame: dict, session_id: int | None = None) -> None:
         # Without the channel layer the presenter's own run goes on; only viewers miss it.
+        relay = self.viewer_relay
         with contextlib.suppress(LiveUnavailable):
-            await send_to_viewers(session_id or self.presenting, frame)
+            if relay is not None and session_id in (None, relay.session_id):
+                await relay.send(frame)
+            else:
+                await send_to_viewers(session_id or self.presenting, frame)
 
     async def send_frame(self, frame: dict) -> None:
-        """Sends a frame, ignoring a socket that is already gone (the run still saves)."""
+        """Sends a frame, ignoring a socket that is already gone (the run still saves).
+
+        A frame too large for one message goes as several, or smaller (outgoing.py).
+        """
         try:
-            await self.send_json(frame)
+            for text in fit(frame):
+                await self.send(text_data=text)
         except Exception:
             logger.debug("Dropped a frame for a closed socket", exc_info=True)

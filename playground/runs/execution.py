@@ -1,6 +1,7 @@
 """Runs one completion: streams it from the provider to the page and saves it as it goes."""
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,23 @@ from .notices import shortfall_notices
 logger = logging.getLogger(__name__)
 
 SendFrame = Callable[[dict], Awaitable[None]]
+
+# What the page says when a run's end could not be stored (the database went away mid-run).
+NOT_SAVED = (
+    "The database could not be reached when this run ended, so its final state was not "
+    "saved; the text saved while it streamed is kept."
+)
+
+# What a stopped run's card says, unless whoever stopped it gave a reason of its own.
+STOPPED = "Stopped before the provider finished."
+
+
+class OutputCapReached(Exception):
+    """The run's text reached PLAYGROUND_MAX_OUTPUT_CHARS: it stops reading and fails."""
+
+    def __init__(self, max_chars: int):
+        self.message = f"Output stopped at {max_chars:,} characters, the playground's cap."
+        super().__init__(self.message)
 
 
 @database_sync_to_async
@@ -48,9 +66,11 @@ FINAL_FIELDS = (
 
 
 @database_sync_to_async
-def _save_final(run: Run) -> None:
+def _save_final(run: Run, then: Callable[[Run], object] | None) -> object:
     run.updated_at = timezone.now()
     Run.objects.filter(pk=run.pk).update(**{name: getattr(run, name) for name in FINAL_FIELDS})
+    # In the same trip to the database thread: each trip costs a connection.
+    return then(run) if then else None
 
 
 class RunExecution:
@@ -60,16 +80,32 @@ class RunExecution:
     reported, however the run ends.
     """
 
-    def __init__(self, run: Run, provider: Provider, send: SendFrame):
+    def __init__(
+        self,
+        run: Run,
+        provider: Provider,
+        send: SendFrame,
+        after_save: Callable[[Run], object] | None = None,
+    ):
+        """after_save(run), if given, runs in the database thread once the final state is
+        saved (rendering the run's card, say); its result is kept in self.after_save_result.
+        """
         self.run = run
         self.provider = provider
         self.send = send
-        self.accumulator = CompletionAccumulator()
+        self.after_save = after_save
+        self.after_save_result: object = None
+        # False when the final state could not be stored.
+        self.saved = True
+        self.accumulator = CompletionAccumulator(max_chars=settings.PLAYGROUND_MAX_OUTPUT_CHARS)
         self.first_token_at: float | None = None
         self._streaming: asyncio.Task | None = None
+        self.stop_reason: str | None = None
         self.requests, self.plan_notes = plan_requests(run.request_body, provider.quirks)
 
-    def stop(self) -> None:
+    def stop(self, reason: str = STOPPED) -> None:
+        """Ends the run early; reason is what its card says. Works before it has started too."""
+        self.stop_reason = self.stop_reason or reason
         if self._streaming:
             self._streaming.cancel()
 
@@ -78,12 +114,14 @@ class RunExecution:
         started = time.perf_counter()
         coalescer = FrameCoalescer(self._send_delta)
         self._streaming = asyncio.create_task(self._stream(coalescer))
+        if self.stop_reason:
+            self._streaming.cancel()
         await self._save_while_streaming()
         await coalescer.close()
         if self._streaming.cancelled():
             run.status = RunStatus.STOPPED
-            run.error = "Stopped before the provider finished."
-        elif isinstance(self._streaming.exception(), UpstreamError):
+            run.error = self.stop_reason or STOPPED
+        elif isinstance(self._streaming.exception(), (UpstreamError, OutputCapReached)):
             run.status = RunStatus.FAILED
             run.error = self._streaming.exception().message
         elif self._streaming.exception() is not None:
@@ -93,7 +131,11 @@ class RunExecution:
         else:
             run.status = RunStatus.COMPLETED
         self._finish(started)
-        await _save_final(run)
+        try:
+            self.after_save_result = await _save_final(run, self.after_save)
+        except DatabaseError:
+            logger.warning("Could not save the end of run %s", run.pk, exc_info=True)
+            self.saved = False
         return run
 
     async def _save_while_streaming(self) -> None:
@@ -120,12 +162,17 @@ class RunExecution:
                     {"index": i, "text": request.echo_prompt} for i in range(request.choice_count)
                 ]
                 coalescer.add(self.accumulator.add({"choices": echoed}, from_provider=False))
-            async for chunk in stream_completion(self.provider, request.body):
-                deltas = self.accumulator.add(chunk.data)
-                if deltas:
-                    if self.first_token_at is None:
-                        self.first_token_at = time.perf_counter()
-                    coalescer.add(deltas)
+            # Closed as soon as the loop ends, so reaching the cap hangs up on the provider.
+            chunks = stream_completion(self.provider, request.body)
+            async with contextlib.aclosing(chunks):
+                async for chunk in chunks:
+                    deltas = self.accumulator.add(chunk.data)
+                    if deltas:
+                        if self.first_token_at is None:
+                            self.first_token_at = time.perf_counter()
+                        coalescer.add(deltas)
+                    if self.accumulator.capped:
+                        raise OutputCapReached(self.accumulator.max_chars)
 
     async def _send_delta(self, deltas: dict[int, str]) -> None:
         await self.send(

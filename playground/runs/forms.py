@@ -4,6 +4,7 @@ import json
 import math
 
 from django import forms
+from django.conf import settings
 
 from playground.providers.models import Provider
 
@@ -91,6 +92,14 @@ def _parse_json(text: str, label: str):
     if "\\u0000" in json.dumps(value):
         raise forms.ValidationError(f"{label} cannot hold a NUL character (\\u0000).")
     return value
+
+
+def _check_prompt_length(text: str, label: str) -> None:
+    cap = settings.PLAYGROUND_MAX_PROMPT_CHARS
+    if len(text) > cap:
+        raise forms.ValidationError(
+            f"{label} is too long: at most {cap:,} characters (it has {len(text):,})."
+        )
 
 
 def _is_int(value) -> bool:
@@ -261,7 +270,17 @@ class CompletionForm(forms.Form):
 
     EDITOR_FIELDS = ("provider", "model", "prompt", "suffix")
 
+    def clean_prompt(self):
+        _check_prompt_length(self.cleaned_data["prompt"], "prompt")
+        return self.cleaned_data["prompt"]
+
+    def clean_suffix(self):
+        _check_prompt_length(self.cleaned_data["suffix"], "suffix")
+        return self.cleaned_data["suffix"]
+
     def clean_prompt_json(self):
+        # Checked as text, before parsing: it bounds a list's total length and token count.
+        _check_prompt_length(self.cleaned_data["prompt_json"], "prompt as JSON")
         text = self.cleaned_data["prompt_json"].strip()
         if not text:
             return None

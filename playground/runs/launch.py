@@ -2,12 +2,16 @@
 
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 
+from playground.ids import parse_id
 from playground.sessions.models import PlaygroundSession
-from playground.sessions.state import UnsavableState, save_state, session_state
+from playground.sessions.state import StateTooLarge, UnsavableState, save_state, session_state
 
 from .forms import CompletionForm
+from .limits import refusal_to_start
 from .messages import form_data_from_message
 from .models import Run
 from .request_body import build_request_body
@@ -23,37 +27,70 @@ class Launch:
 
 def _find_or_start_session(user, session_id) -> PlaygroundSession | None:
     if session_id in (None, ""):
-        # A client that names no session gets a new one, so its runs are kept too.
-        return PlaygroundSession.objects.create(owner=user)
-    if not str(session_id).isdigit():
+        # A client that names no session gets a new one, so its runs are kept too. It is
+        # saved once, with the form in it, rather than created empty and updated.
+        return PlaygroundSession(owner=user)
+    pk = parse_id(session_id)
+    if pk is None:
         return None
-    return PlaygroundSession.objects.owned_by(user).filter(pk=session_id).first()
+    return PlaygroundSession.objects.owned_by(user).filter(pk=pk).first()
+
+
+def _save_state(session, data: MultiValueDict, form: CompletionForm, user) -> None:
+    """save_state(), without looking the provider up again: the form has, by the same rules.
+
+    save_state() sets the provider when the posted id is one of the user's usable
+    providers; the form's provider field is that very lookup (Provider.usable_by).
+    """
+    provider_id = data.get("provider", "")
+    state = data.copy()
+    state.pop("provider", None)
+    save_state(session, state, user)
+    if provider_id.isdigit() and form.cleaned_data.get("provider") is not None:
+        session.provider = form.cleaned_data["provider"]
 
 
 def launch_run(user, message: dict) -> Launch:
+    """Stores the form in its session and, if it is valid, a new run.
+
+    The database work is kept small: it is on the way to the first token.
+    """
     session = _find_or_start_session(user, message.get("session"))
     if session is None:
         return Launch(error="No such session: it was deleted, or it is not yours.")
     data = form_data_from_message(message)
+    form = CompletionForm(data, user=user)
+    valid = form.is_valid()
     try:
         # The form is saved even when it is invalid: what the user typed is never lost.
-        save_state(session, data, user)
+        _save_state(session, data, form, user)
     except UnsavableState as exc:
+        if session.pk is None:
+            session.save()
+        if isinstance(exc, StateTooLarge) and not valid:
+            # The form's own errors name the field that is over its cap, and the cap.
+            return Launch(form=form)
         return Launch(error=str(exc))
-    form = CompletionForm(data, user=user)
-    if not form.is_valid():
+    if not valid:
         session.save()
         return Launch(form=form)
     provider = form.cleaned_data["provider"]
-    session.last_run_at = timezone.now()
-    session.save()
-    run = Run.objects.create(
-        owner=user,
-        session=session,
-        provider=provider,
-        provider_name=provider.name,
-        model=form.cleaned_data["model"],
-        request_body=build_request_body(form.cleaned_data),
-        form_state=session_state(session),
-    )
+    # One transaction, so one commit: the session's form and its new run.
+    with transaction.atomic():
+        refusal = refusal_to_start(user)
+        if refusal:
+            # The form is kept; only the run is refused.
+            session.save()
+            return Launch(form=form, error=refusal)
+        session.last_run_at = timezone.now()
+        session.save()
+        run = Run.objects.create(
+            owner=user,
+            session=session,
+            provider=provider,
+            provider_name=provider.name,
+            model=form.cleaned_data["model"],
+            request_body=build_request_body(form.cleaned_data),
+            form_state=session_state(session),
+        )
     return Launch(run=run, form=form)

@@ -59,7 +59,11 @@ class Run(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "updated_at"])]
+        indexes = [
+            models.Index(fields=["status", "updated_at"]),
+            # A user's latest runs, for the per-minute cap (limits.py).
+            models.Index(fields=["owner", "-created_at"], name="run_owner_recent"),
+        ]
 
     def __str__(self):
         return f"Run {self.pk} ({self.model}, {self.status})"

@@ -3,8 +3,10 @@
 The state is kept as typed, even when it is not valid yet, so nothing a user wrote is lost.
 """
 
+from django.conf import settings
 from django.utils.datastructures import MultiValueDict
 
+from playground.ids import parse_id
 from playground.providers.models import Provider
 from playground.runs.escapes import decode_escapes
 from playground.runs.forms import CompletionForm
@@ -22,7 +24,8 @@ PARAMETER_FIELDS = (
     + LIST_FIELDS
 )
 
-MAX_PROMPT_CHARS = 200_000
+# The parts of the prompt, which may be as long as PLAYGROUND_MAX_PROMPT_CHARS.
+PROMPT_PARAMETERS = ("suffix", "prompt_json")
 MAX_VALUE_CHARS = 20_000
 MAX_LIST_ITEMS = 64
 
@@ -60,8 +63,13 @@ def parameters_from_data(data: MultiValueDict) -> dict:
             parameters[name] = values
         else:
             value = data.get(name, "")
-            if len(value) > MAX_VALUE_CHARS:
-                raise StateTooLarge(f"{name} is too large to save ({MAX_VALUE_CHARS} characters).")
+            cap = (
+                settings.PLAYGROUND_MAX_PROMPT_CHARS
+                if name in PROMPT_PARAMETERS
+                else MAX_VALUE_CHARS
+            )
+            if len(value) > cap:
+                raise StateTooLarge(f"{name} is too large to save ({cap} characters).")
             check_text(name, value)
             parameters[name] = value
     return parameters
@@ -70,16 +78,17 @@ def parameters_from_data(data: MultiValueDict) -> dict:
 def save_state(session, data: MultiValueDict, user) -> None:
     """Copies the posted form into the session (not saved to the database here)."""
     prompt = data.get("prompt", "")
-    if len(prompt) > MAX_PROMPT_CHARS:
-        raise StateTooLarge(f"The prompt is too large to save ({MAX_PROMPT_CHARS} characters).")
+    cap = settings.PLAYGROUND_MAX_PROMPT_CHARS
+    if len(prompt) > cap:
+        raise StateTooLarge(f"The prompt is too large to save ({cap} characters).")
     check_text("prompt", prompt)
     model = data.get("model", "")[:200]
     check_text("model", model)
     session.parameters = parameters_from_data(data)
     session.prompt = prompt
     session.model = model
-    provider_id = data.get("provider", "")
-    if provider_id.isdigit():
+    provider_id = parse_id(data.get("provider", ""))
+    if provider_id is not None:
         provider = Provider.objects.usable_by(user).filter(pk=provider_id).first()
         if provider is not None:
             session.provider = provider

@@ -18,7 +18,6 @@ from .models import PlaygroundSession
 from .state import (
     COLUMN_FIELDS,
     LIST_FIELDS,
-    MAX_PROMPT_CHARS,
     UnsavableState,
     check_text,
     parameters_from_data,
@@ -180,7 +179,7 @@ def _form_state(value, where: str) -> dict:
     return {
         "provider": _string(value, "provider", where, 20),
         "model": _string(value, "model", where, 200),
-        "prompt": _string(value, "prompt", where, MAX_PROMPT_CHARS),
+        "prompt": _string(value, "prompt", where, settings.PLAYGROUND_MAX_PROMPT_CHARS),
         **_parameters(fields, where),
     }
 
@@ -339,7 +338,7 @@ def parse_export(raw: bytes) -> dict:
         "title": _string(session, "title", "session", 200),
         "title_is_custom": _boolean(session, "title_is_custom", "session"),
         "model": _string(session, "model", "session", 200),
-        "prompt": _string(session, "prompt", "session", MAX_PROMPT_CHARS),
+        "prompt": _string(session, "prompt", "session", settings.PLAYGROUND_MAX_PROMPT_CHARS),
         "parameters": _parameters(session.get("parameters", {}), "session.parameters"),
         "runs": [_run(run, f"runs[{i}]") for i, run in enumerate(runs)],
     }

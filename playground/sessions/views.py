@@ -13,7 +13,7 @@ from playground.runs.forms import CompletionForm
 from playground.runs.models import Run
 from playground.runs.recovery import mark_abandoned_runs_interrupted
 from playground.sharing.access import team_sessions
-from playground.sharing.live import show_state_to_live_viewers
+from playground.sharing.live import live_mode_available, show_state_to_live_viewers
 
 from .forms import ImportForm, RenameForm, SearchForm
 from .models import PlaygroundSession
@@ -54,6 +54,8 @@ def session_detail(request, pk):
     if initial["provider"] is None:
         initial["provider"] = Provider.objects.default_for(request.user)
     form = CompletionForm(initial=initial, user=request.user)
+    # Presenter mode: large type for projecting, and the live-demo controls.
+    presenting = request.GET.get("present") == "1"
     return render(
         request,
         "runs/playground.html",
@@ -62,8 +64,8 @@ def session_detail(request, pk):
             "form": form,
             "has_providers": form.fields["provider"].queryset.exists(),
             "runs": _runs_with_previous_bodies(session),
-            # Presenter mode: large type for projecting, and the live-demo controls.
-            "presenting": request.GET.get("present") == "1",
+            "presenting": presenting,
+            "live_unavailable": presenting and not live_mode_available(),
         },
     )
 

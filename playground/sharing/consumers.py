@@ -6,6 +6,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 
+from playground.runs.outgoing import fit
+
 from .access import share_for_team_member, share_for_token
 from .live import add_viewer, announce_viewer_count, public_state, remove_viewer, viewers_group
 
@@ -65,4 +67,6 @@ class WatchConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def live_frame(self, event):
-        await self.send_json(event["frame"])
+        # The presenter's frames, each within daphne's message size limit (runs/outgoing.py).
+        for text in fit(event["frame"]):
+            await self.send(text_data=text)

@@ -4,17 +4,24 @@ Viewers of session N listen on the group "live.N"; the presenter's sockets on "p
 Both work across server processes when the channel layer is Redis.
 """
 
+import asyncio
 import contextlib
 import logging
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.utils import timezone
+
+from playground.redis_outage import redis_answers
 
 from .models import LiveViewer, SessionShare
 
 logger = logging.getLogger(__name__)
+
+# The longest a token waits to be relayed to viewers, batched with the tokens after it.
+RELAY_INTERVAL = 0.05
 
 
 def viewers_group(session_id: int) -> str:
@@ -29,6 +36,18 @@ class LiveUnavailable(Exception):
     """The channel layer (Redis) cannot be reached: live mode cannot work right now."""
 
 
+# What the pages and the presenter's socket say while Redis is down.
+LIVE_UNAVAILABLE_MESSAGE = (
+    "Live mode is unavailable right now: the server cannot reach Redis. "
+    "Runs still work; viewers cannot follow them until it is back."
+)
+
+
+def live_mode_available() -> bool:
+    """For pages: the in-process channel layer always works; Redis, while it answers."""
+    return not settings.REDIS_URL or redis_answers(settings.REDIS_URL)
+
+
 async def send_to_viewers(session_id: int, frame: dict) -> None:
     try:
         await get_channel_layer().group_send(
@@ -37,6 +56,66 @@ async def send_to_viewers(session_id: int, frame: dict) -> None:
     except Exception as exc:
         logger.warning("Live frame for session %s not sent: %s", session_id, exc)
         raise LiveUnavailable(str(exc)) from exc
+
+
+class ViewerRelay:
+    """Relays a presenter's frames to the viewers of one session, in order, deltas batched.
+
+    Every frame sent to the group costs each viewer's socket a message to dispatch, so a
+    delta waits up to RELAY_INTERVAL for the deltas of the same run that follow it and goes
+    with them in one frame. Any other frame first sends the deltas waiting before it.
+    Raises LiveUnavailable, as send_to_viewers does; a delayed batch that fails is logged.
+    """
+
+    def __init__(self, session_id: int):
+        self.session_id = session_id
+        self._run = None
+        self._texts: dict[str, list[str]] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._flushing: asyncio.Task | None = None
+        # Keeps a delayed batch and the frames sent meanwhile in order.
+        self._lock = asyncio.Lock()
+
+    async def send(self, frame: dict) -> None:
+        if frame.get("type") == "delta":
+            if self._texts and frame.get("run") != self._run:
+                async with self._lock:
+                    await self._send_waiting()
+            self._run = frame.get("run")
+            for index, text in frame["choices"].items():
+                self._texts.setdefault(index, []).append(text)
+            if self._timer is None:
+                loop = asyncio.get_running_loop()
+                self._timer = loop.call_later(RELAY_INTERVAL, self._send_later)
+            return
+        async with self._lock:
+            await self._send_waiting()
+            await send_to_viewers(self.session_id, frame)
+
+    def _send_later(self) -> None:
+        self._timer = None
+        self._flushing = asyncio.ensure_future(self._send_delayed())
+
+    async def _send_delayed(self) -> None:
+        try:
+            async with self._lock:
+                await self._send_waiting()
+        except LiveUnavailable:
+            pass  # already logged by send_to_viewers
+
+    async def _send_waiting(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._texts:
+            return
+        texts, self._texts = self._texts, {}
+        frame = {
+            "type": "delta",
+            "run": self._run,
+            "choices": {index: "".join(parts) for index, parts in texts.items()},
+        }
+        await send_to_viewers(self.session_id, frame)
 
 
 def send_to_viewers_now(session_id: int, frame: dict) -> None:

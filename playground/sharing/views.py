@@ -11,7 +11,7 @@ from playground.sessions.models import PlaygroundSession
 from .access import share_for_team_member, share_for_token
 from .fork import fork_session
 from .forms import ShareForm
-from .live import public_state, send_to_viewers_now
+from .live import live_mode_available, public_state, send_to_viewers_now
 from .models import SessionShare, Visibility, new_token
 
 
@@ -47,6 +47,7 @@ def share_settings(request, pk):
             "session": share.session,
             "form": form,
             "share_url": request.build_absolute_uri(f"/s/{share.token}/") if share.token else "",
+            "live_unavailable": not live_mode_available(),
         },
     )
 
@@ -89,6 +90,7 @@ def _render_shared(request, share, watch_path, fork_url):
             "read_only": True,
             "watch_path": watch_path,
             "fork_url": fork_url,
+            "live_unavailable": not live_mode_available(),
         },
     )
 

@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect, sync_playwright
 
+from ..secrets_audit import watch_browser_context
 from .live_daphne import LiveDaphne, LiveUser, create_template_database
 
 CHROMIUM = "/usr/bin/chromium"
@@ -107,6 +108,7 @@ def new_context(browser, daphne_server, request, tmp_path):
         options = {"base_url": daphne_server.url, "viewport": VIEWPORT, **options}
         context = browser.new_context(**options)
         context.set_default_timeout(10_000)
+        watch_browser_context(context)
         contexts.append(context)
         if user is not None:
             context.add_cookies([daphne_server.session_cookie(user)])

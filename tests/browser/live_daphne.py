@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from playground.runs.frames import daphne_size_options
 from tests.factories import PASSWORD
 
 REPO = Path(__file__).resolve().parents[2]
@@ -171,6 +172,8 @@ def server_environment(
         OPENAI_BASE_URL="",
         # No embedded local model unless a test asks for it (overrides).
         PLAYGROUND_LOCAL_MODEL="off",
+        # The fake upstream is on loopback, and the tests' providers are ordinary users'.
+        PLAYGROUND_ALLOW_PRIVATE_UPSTREAMS="true",
         # The fake upstream is on loopback: never send it through a proxy.
         NO_PROXY="127.0.0.1,localhost",
         no_proxy="127.0.0.1,localhost",
@@ -242,7 +245,11 @@ class LiveDaphne:
         assert not self.is_running, "daphne is already running"
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), ASGI_APP],
+                [
+                    *(PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)),
+                    *daphne_size_options(),
+                    ASGI_APP,
+                ],
                 cwd=REPO,
                 env=self.env,
                 stdout=log,

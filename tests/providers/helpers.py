@@ -1,6 +1,9 @@
 from django.db import connection
 
-KEY = "sk-test-SECRET-KEY-0123456789"
+from ..factories import API_KEY
+
+KEY = API_KEY
+
 SECRETS = (KEY, "org-SECRET-ORG", "proj_SECRET_PROJECT")
 
 

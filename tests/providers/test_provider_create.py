@@ -69,6 +69,13 @@ def test_a_rejected_form_does_not_render_the_key_back(alice_client):
     assert not Provider.objects.exists()
 
 
+def test_a_rejected_form_does_not_render_the_header_values_back(alice_client):
+    response = alice_client.post("/providers/new/", provider_data(base_url="not a url"))
+
+    assert response.status_code == 200
+    assert "org-SECRET-ORG" not in response.content.decode()
+
+
 def test_it_rejects_a_base_url_that_is_not_http(alice_client):
     response = alice_client.post("/providers/new/", provider_data(base_url="ftp://proxy.example/"))
 

@@ -6,7 +6,7 @@ import pytest
 
 from playground.providers.models import AuthStyle
 
-from ..factories import make_provider
+from ..factories import fake_api_key, make_provider
 from .conftest import HEADERS
 from .helpers import KEY, assert_no_secret_in, raw_columns
 
@@ -82,11 +82,12 @@ def test_a_blank_key_keeps_the_key(alice_client, provider):
 
 
 def test_a_new_key_replaces_the_key(alice_client, provider):
-    alice_client.post(f"/providers/{provider.pk}/", edit_data(provider, api_key="sk-new-key"))
+    new_key = fake_api_key("new")
+    alice_client.post(f"/providers/{provider.pk}/", edit_data(provider, api_key=new_key))
 
     provider.refresh_from_db()
-    assert provider.api_key == "sk-new-key"
-    assert "sk-new-key" not in raw_columns(provider)[0]
+    assert provider.api_key == new_key
+    assert new_key not in raw_columns(provider)[0]
 
 
 def test_the_clear_checkbox_removes_the_key(alice_client, provider):

@@ -119,7 +119,18 @@ def test_outsider_gets_404(client, bob, alice_provider, upstream):
     assert upstream.model_requests == []
 
 
-@pytest.mark.parametrize("query", ["", "?provider=", "?provider=abc", "?provider=999999"])
+@pytest.mark.parametrize(
+    "query",
+    # "²" is a digit to str.isdigit(), but no number to the database; nor is a huge one.
+    [
+        "",
+        "?provider=",
+        "?provider=abc",
+        "?provider=999999",
+        "?provider=²",
+        "?provider=" + "9" * 5000,
+    ],
+)
 def test_a_missing_provider_is_404(alice_client, query):
     assert alice_client.get(f"/providers/models/{query}").status_code == 404
 

@@ -5,7 +5,9 @@ import json
 
 from playground.runs.models import Run
 
-KEY = "sk-test-SECRET-KEY-0123456789"
+from ..factories import API_KEY
+
+KEY = API_KEY
 
 
 def run_message(provider, **fields):

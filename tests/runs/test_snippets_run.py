@@ -16,13 +16,13 @@ from playground.providers.models import AuthStyle
 from playground.runs.launch import launch_run
 from playground.runs.snippets import snippets_for
 
-from ..factories import make_provider, make_session
+from ..factories import fake_api_key, make_provider, make_session
 from ..fake_upstream import SSE, Reply, completion_chunk, completion_response, token_stream
 from .helpers import page_message
 
 pytestmark = pytest.mark.django_db
 
-ENV_KEY = "sk-from-the-environment"
+ENV_KEY = fake_api_key("environment")
 HEADERS = {"OpenAI-Organization": "org-SECRET-ORG"}
 TIMEOUT = 60
 

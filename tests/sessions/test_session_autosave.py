@@ -1,9 +1,8 @@
 """POST /sessions/<id>/autosave/: the form is saved as typed, and the page shows it again."""
 
 import pytest
+from django.conf import settings
 from django.test import Client
-
-from playground.sessions.state import MAX_PROMPT_CHARS
 
 from ..factories import make_provider
 from .helpers import PARAMETERS, form_data
@@ -116,7 +115,9 @@ def test_a_renamed_title_stays(alice_client, session, provider):
 
 def test_a_state_too_large_is_not_saved_and_the_page_says_so(alice_client, session, provider):
     response = autosave(
-        alice_client, session, page_post(provider, prompt="x" * (MAX_PROMPT_CHARS + 1))
+        alice_client,
+        session,
+        page_post(provider, prompt="x" * (settings.PLAYGROUND_MAX_PROMPT_CHARS + 1)),
     )
 
     assert response.status_code == 200
@@ -130,6 +131,15 @@ def test_another_users_provider_is_not_saved(alice_client, session, provider, bo
 
     autosave(alice_client, session, page_post(bobs))
 
+    session.refresh_from_db()
+    assert session.provider == provider
+
+
+@pytest.mark.parametrize("provider_id", ["²", "9" * 5000])
+def test_a_provider_id_that_is_no_number_is_not_saved(alice_client, session, provider, provider_id):
+    response = autosave(alice_client, session, {**page_post(provider), "provider": provider_id})
+
+    assert response.status_code == 200
     session.refresh_from_db()
     assert session.provider == provider
 

@@ -200,7 +200,7 @@ HOSTILE = {
         "session.parameters.stop must be a list of strings",
     ),
     "parameter_huge": (
-        _set(["session", "parameters", "suffix"], "s" * 20_001),
+        _set(["session", "parameters", "user"], "s" * 20_001),
         "too large",
     ),
     "runs_an_object": (_set(["runs"], {}), "runs must be a list"),

@@ -1,13 +1,13 @@
 """A session's form state: saved as typed from the form's post, given back as its initial data."""
 
 import pytest
+from django.conf import settings
 from django.utils.datastructures import MultiValueDict
 
 from playground.runs.forms import CompletionForm
 from playground.sessions.models import PlaygroundSession
 from playground.sessions.state import (
     MAX_LIST_ITEMS,
-    MAX_PROMPT_CHARS,
     MAX_VALUE_CHARS,
     StateTooLarge,
     data_from_state,
@@ -80,12 +80,13 @@ def test_another_users_provider_is_never_saved(alice, bob, provider):
 @pytest.mark.parametrize(
     "fields",
     [
-        {"prompt": "x" * (MAX_PROMPT_CHARS + 1)},
-        {"suffix": "x" * (MAX_VALUE_CHARS + 1)},
+        {"prompt": "x" * (settings.PLAYGROUND_MAX_PROMPT_CHARS + 1)},
+        {"suffix": "x" * (settings.PLAYGROUND_MAX_PROMPT_CHARS + 1)},
+        {"user": "x" * (MAX_VALUE_CHARS + 1)},
         {"stop": ["a"] * (MAX_LIST_ITEMS + 1)},
         {"logit_bias_token": ["1" * (MAX_VALUE_CHARS + 1)]},
     ],
-    ids=["prompt", "value", "list_length", "list_item"],
+    ids=["prompt", "suffix", "value", "list_length", "list_item"],
 )
 def test_a_state_too_large_to_save_is_refused(alice, fields):
     session = PlaygroundSession(owner=alice, prompt="kept")

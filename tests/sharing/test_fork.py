@@ -8,7 +8,7 @@ from playground.providers.models import Provider
 from playground.runs.models import Run
 from playground.sessions.models import PlaygroundSession
 
-from ..factories import make_provider
+from ..factories import API_KEY, make_provider
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +61,7 @@ def test_a_fork_holds_no_secret(client, bob, link_share):
     page = client.get(f"/sessions/{fork.pk}/").content.decode()
 
     for text in (exported, page, json.dumps([r.form_state for r in Run.objects.filter(owner=bob)])):
-        assert "sk-test-SECRET-KEY-0123456789" not in text
+        assert API_KEY not in text
         assert "org-SECRET-HEADER-VALUE" not in text
     assert Provider.objects.filter(owner=bob).count() == 0
 

@@ -4,9 +4,11 @@ import pytest
 
 from playground.sharing.models import SessionShare, Visibility
 
+from ..factories import API_KEY
+
 pytestmark = pytest.mark.django_db
 
-SECRETS = ("sk-test-SECRET-KEY-0123456789", "org-SECRET-HEADER-VALUE")
+SECRETS = (API_KEY, "org-SECRET-HEADER-VALUE")
 
 
 def assert_no_secrets(response):

@@ -6,12 +6,13 @@ from channels.db import database_sync_to_async
 from playground.sessions.models import PlaygroundSession
 from playground.sharing.models import SessionShare
 
+from ..factories import API_KEY
 from ..fake_upstream import SSE, token_stream
 from ..runs.helpers import run_message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SECRETS = ("sk-test-SECRET-KEY-0123456789", "org-SECRET-HEADER-VALUE")
+SECRETS = (API_KEY, "org-SECRET-HEADER-VALUE")
 
 
 async def receive_until(socket, frame_type, timeout=5):

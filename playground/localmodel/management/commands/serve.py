@@ -20,6 +20,7 @@ from playground.localmodel.server import (
     model_path,
     stop_process,
 )
+from playground.runs.frames import daphne_size_options
 from playground.startup import prepare_on_start
 
 
@@ -54,7 +55,7 @@ class Command(BaseCommand):
             raise CommandError(f"daphne exited with code {web.returncode}")
 
     def _daphne_args(self):
-        return ["--proxy-headers", "playground.asgi:application"]
+        return ["--proxy-headers", *daphne_size_options(), "playground.asgi:application"]
 
     def _announce_first_user(self):
         credentials = ensure_first_user()

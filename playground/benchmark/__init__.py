@@ -1,0 +1,13 @@
+"""The streaming benchmark (GitHub issue 7): `make bench`, or `python -m playground.benchmark`.
+
+It measures what the playground adds to the path a user's tokens take (websocket client →
+daphne → consumer → httpx → upstream, and back) against a direct httpx-sse client reading
+the same paced upstream in the same run.
+
+    upstream.py   the paced, stamping SSE server (a subprocess of its own)
+    servers.py    daphne subprocesses on fresh databases (tests/browser/live_daphne.py)
+    clients.py    the websocket client and the direct httpx-sse reader
+    stats.py      percentiles and the median and spread over repetitions
+    figures.py    the seven figures
+    report.py     the table and the JSON
+"""

@@ -1,0 +1,67 @@
+"""Encodes the frames the server sends, each within daphne's size limit for one message.
+
+daphne quirk: its websocket message size limit (--websocket_max_message_size, 1 MiB by
+default) holds for what it sends as well as what it receives. autobahn refuses a larger
+message, and the frame is lost without a word to the client. A long run's card (its text,
+tinted tokens and raw stream) passes 1 MiB easily, and so can a burst of text.
+"""
+
+import json
+import logging
+
+logger = logging.getLogger(__name__)
+
+# daphne's default, which `manage.py serve` keeps.
+MAX_FRAME_BYTES = 1024 * 1024
+
+# run.started leaves out the request's values longer than this when the whole is too large.
+LONG_VALUE_BYTES = 1024
+
+
+def encode(value) -> str:
+    # ASCII, as Channels encodes: a lone surrogate from a provider is escaped, not an error.
+    return json.dumps(value)
+
+
+def _size(text: str) -> int:
+    return len(text)  # ASCII: one byte a character
+
+
+def _halves(frame: dict) -> list[dict]:
+    """A delta frame as two that carry its text between them, in order."""
+    choices = frame["choices"]
+    if len(choices) > 1:
+        return [{**frame, "choices": {index: text}} for index, text in choices.items()]
+    [(index, text)] = choices.items()
+    middle = len(text) // 2
+    return [{**frame, "choices": {index: part}} for part in (text[:middle], text[middle:])]
+
+
+def _shrunk(frame: dict) -> dict | None:
+    """A smaller stand-in for a frame too large to send, or None for one that has none."""
+    match frame.get("type"):
+        case "run.finished" if frame.get("html") is not None:
+            # The page fetches the card (GET /runs/<id>/); README, "The websocket protocol".
+            return {**frame, "html": None}
+        case "run.started" if not frame.get("request_trimmed"):
+            request = {
+                name: value
+                for name, value in frame["request"].items()
+                if _size(encode(value)) <= LONG_VALUE_BYTES
+            }
+            return {**frame, "request": request, "request_trimmed": True}
+    return None
+
+
+def fit(frame: dict) -> list[str]:
+    """The frame as one or more JSON texts, each within MAX_FRAME_BYTES."""
+    text = encode(frame)
+    if _size(text) <= MAX_FRAME_BYTES:
+        return [text]
+    if frame.get("type") == "delta":
+        return [part for half in _halves(frame) for part in fit(half)]
+    smaller = _shrunk(frame)
+    if smaller is not None:
+        return fit(smaller)
+    logger.error("Dropped a %s frame of %d bytes: too large to send", frame.get("type"), len(text))
+    return []

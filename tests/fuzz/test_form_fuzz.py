@@ -1,0 +1,74 @@
+"""Any value in any field of the completion form: validation never raises, its errors are
+plain messages, and a form it accepts always makes a body that is strict JSON."""
+
+import json
+
+import pytest
+from django.utils.datastructures import MultiValueDict
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from playground.runs.forms import CompletionForm
+from playground.runs.frames import RefusedFrame, read_message
+from playground.runs.messages import form_data_from_message
+from playground.runs.request_body import build_request_body, expected_choice_count
+from playground.sessions.models import PlaygroundSession
+from playground.sessions.state import UnsavableState, save_state
+
+from .strategies import form_posts, json_values, messages_with
+
+pytestmark = pytest.mark.django_db
+
+FUZZ = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+form_data = form_posts(max_values=6)
+
+
+def assert_validates_cleanly(form: CompletionForm) -> None:
+    if form.is_valid():
+        body = build_request_body(form.cleaned_data)
+        # What goes upstream is strict JSON: no NaN, no Infinity.
+        json.dumps(body, allow_nan=False)
+        assert expected_choice_count(body) >= 1
+    else:
+        for field, errors in form.errors.items():
+            assert errors and all(isinstance(e, str) and e.strip() for e in errors), field
+
+
+@FUZZ
+@given(data=form_data, use_real_provider=st.booleans())
+def test_the_form_takes_any_strings_in_any_field(alice, alice_provider, data, use_real_provider):
+    data = MultiValueDict(data)
+    if use_real_provider:
+        data.setlist("provider", [str(alice_provider.pk)])
+        data.setlist("model", ["fake-model"])
+
+    assert_validates_cleanly(CompletionForm(data, user=alice))
+
+
+@FUZZ
+@given(message=messages_with(st.just("run")) | st.dictionaries(st.text(), json_values))
+def test_the_form_takes_any_socket_message_the_socket_lets_through(alice, alice_provider, message):
+    try:
+        message = read_message(json.dumps(message), None)
+    except RefusedFrame:
+        return
+    data = form_data_from_message(message)
+
+    assert_validates_cleanly(CompletionForm(data, user=alice))
+
+
+@FUZZ
+@given(data=form_data)
+def test_saving_any_form_state_either_works_or_says_why(alice, alice_provider, data):
+    session = PlaygroundSession(owner=alice)
+    try:
+        save_state(session, MultiValueDict(data), alice)
+    except UnsavableState as exc:
+        assert str(exc).strip()
+    else:
+        session.save()

@@ -1,0 +1,66 @@
+"""Every frame the server sends fits in one websocket message as daphne allows it."""
+
+import json
+
+from playground.runs.outgoing import MAX_FRAME_BYTES, fit
+
+BIG = MAX_FRAME_BYTES + 10
+
+
+def decoded(texts):
+    assert all(len(text.encode()) <= MAX_FRAME_BYTES for text in texts)
+    return [json.loads(text) for text in texts]
+
+
+def test_a_small_frame_goes_as_it_is():
+    frame = {"type": "delta", "run": 1, "choices": {"0": "Hello"}}
+
+    assert decoded(fit(frame)) == [frame]
+
+
+def test_a_large_delta_goes_as_several_that_carry_its_text_in_order():
+    text = "".join(f"{i:07d}" for i in range(BIG // 7 * 2))
+
+    frames = decoded(fit({"type": "delta", "run": 1, "choices": {"0": text}}))
+
+    assert len(frames) > 1
+    assert {(f["type"], f["run"]) for f in frames} == {("delta", 1)}
+    assert "".join(f["choices"]["0"] for f in frames) == text
+
+
+def test_a_delta_of_escaped_text_is_measured_as_sent():
+    # Each of these takes 6 bytes as JSON (\u escapes), not 1 character.
+    text = "é" * (MAX_FRAME_BYTES // 5)
+
+    frames = decoded(fit({"type": "delta", "run": 1, "choices": {"0": text}}))
+
+    assert "".join(f["choices"]["0"] for f in frames) == text
+
+
+def test_a_large_delta_of_several_choices_keeps_each_choice_text():
+    choices = {"0": "a" * BIG, "1": "b" * 10}
+
+    frames = decoded(fit({"type": "delta", "run": 1, "choices": choices}))
+
+    for index, text in choices.items():
+        assert "".join(f["choices"].get(index, "") for f in frames) == text
+
+
+def test_a_large_run_card_is_left_for_the_page_to_fetch():
+    frame = {"type": "run.finished", "run": 7, "status": "completed", "html": "x" * BIG}
+
+    assert decoded(fit(frame)) == [{**frame, "html": None}]
+
+
+def test_a_large_request_in_run_started_keeps_its_short_values():
+    request = {"model": "m", "stream": True, "prompt": "p" * BIG}
+    frame = {"type": "run.started", "run": 7, "request": request}
+
+    [sent] = decoded(fit(frame))
+
+    assert sent["request"] == {"model": "m", "stream": True}
+    assert sent["request_trimmed"] is True
+
+
+def test_a_large_frame_of_another_kind_is_dropped():
+    assert fit({"type": "error", "error": "x" * BIG}) == []
