@@ -194,34 +194,17 @@ class Servers:
         self._sqlite_template = None
         self._started: list[Server] = []
 
-    def _migrate(self, database, directory: Path) -> None:
-        env = self.module.server_environment(database.url, directory)
-        try:
-            subprocess.run(
-                [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"],
-                cwd=REPO,
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-        except subprocess.CalledProcessError as exc:
-            database.drop()
-            raise RuntimeError(
-                f"migrate failed for the benchmark's database:\n{exc.stderr}"
-            ) from exc
-
     def _database(self, kind: str, directory: Path):
         if kind == "postgres":
             name = self.module._unique_name("playground_bench")
             database = self.module.PostgresDatabase.create(self.postgres_url, name)
-            self._migrate(database, directory)
+            self.module.migrate_database(database, directory)
             return database
         if self._sqlite_template is None:
             template_dir = self.workdir / "sqlite-template"
             template_dir.mkdir()
             template = self.module.SQLiteDatabase(template_dir / "playground.sqlite3")
-            self._migrate(template, template_dir)
+            self.module.migrate_database(template, template_dir)
             self._sqlite_template = template
         return self._sqlite_template.clone(directory)
 

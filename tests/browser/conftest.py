@@ -163,3 +163,22 @@ def alice_page(new_context, live_alice, live_alice_provider) -> Page:
     # The model list has loaded (or said why not): no request of the page is in flight.
     expect(page.locator("#model-options-wrap .help")).to_be_visible()
     return page
+
+
+@pytest.fixture
+def shared_session(daphne_server, live_alice, live_alice_provider):
+    """A session of alice's, shared by link: {"id", "token"}."""
+    return daphne_server.django(
+        """
+        from playground.sessions.models import PlaygroundSession
+        from playground.sharing.models import SessionShare, new_token
+        session = PlaygroundSession.objects.create(
+            owner_id=params["owner"], title="Weather haiku", title_is_custom=True,
+            provider_id=params["provider"], model="fake-model",
+        )
+        share = SessionShare.objects.create(session=session, visibility="link", token=new_token())
+        result = {"id": session.pk, "token": share.token}
+        """,
+        owner=live_alice.pk,
+        provider=live_alice_provider,
+    )

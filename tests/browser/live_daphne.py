@@ -133,25 +133,27 @@ def create_template_database(directory: Path) -> SQLiteDatabase | PostgresDataba
         database = PostgresDatabase.create(database_url, _unique_name("playground_browser_tmpl"))
     else:
         database = SQLiteDatabase(directory / "playground.sqlite3")
+    migrate_database(database, directory)
+    return database
+
+
+def migrate_database(database, directory: Path) -> None:
+    """Migrates a new database as its server would; drops it if that fails."""
     try:
-        env = server_environment(database.url, directory)
         subprocess.run(
             [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"],
             cwd=REPO,
-            env=env,
+            env=server_environment(database.url, directory),
             check=True,
             capture_output=True,
             text=True,
         )
     except subprocess.CalledProcessError as exc:
         database.drop()
-        raise RuntimeError(
-            f"migrate failed for the browser tests' database:\n{exc.stderr}"
-        ) from exc
+        raise RuntimeError(f"migrate failed for a live server's database:\n{exc.stderr}") from exc
     except BaseException:
         database.drop()
         raise
-    return database
 
 
 def server_environment(

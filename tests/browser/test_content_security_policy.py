@@ -63,24 +63,6 @@ def watched(new_context):
     return make
 
 
-@pytest.fixture
-def alice_session(daphne_server, live_alice, live_alice_provider):
-    return daphne_server.django(
-        """
-        from playground.sessions.models import PlaygroundSession
-        from playground.sharing.models import SessionShare, new_token
-        session = PlaygroundSession.objects.create(
-            owner_id=params["owner"], title="Weather haiku", title_is_custom=True,
-            provider_id=params["provider"], model="fake-model",
-        )
-        share = SessionShare.objects.create(session=session, visibility="link", token=new_token())
-        result = {"id": session.pk, "token": share.token}
-        """,
-        owner=live_alice.pk,
-        provider=live_alice_provider,
-    )
-
-
 def test_the_playground_streams_a_run_under_the_policy(
     watched, live_alice, live_alice_provider, upstream
 ):
@@ -103,7 +85,7 @@ def test_the_playground_streams_a_run_under_the_policy(
 
 
 def test_the_other_pages_work_under_the_policy(
-    watched, daphne_server, live_alice, live_alice_provider, alice_session
+    watched, daphne_server, live_alice, live_alice_provider, shared_session
 ):
     alice = watched(live_alice)
     for url in [
@@ -112,7 +94,7 @@ def test_the_other_pages_work_under_the_policy(
         "/providers/",
         "/providers/new/",
         f"/providers/{live_alice_provider}/",
-        f"/sessions/{alice_session['id']}/share/",
+        f"/sessions/{shared_session['id']}/share/",
         "/accounts/password/",
     ]:
         page = alice.open(url)
@@ -124,17 +106,17 @@ def test_the_other_pages_work_under_the_policy(
     expect(sessions.locator("#session-results tbody tr")).to_have_count(1)
 
     # The presenter's page opens its socket.
-    presenter = alice.open(f"/sessions/{alice_session['id']}/present/")
+    presenter = alice.open(f"/sessions/{shared_session['id']}/present/")
     expect(presenter.locator("#socket-state")).to_have_attribute("data-state", "open")
 
     alice.assert_nothing_blocked()
 
 
 def test_the_share_page_and_the_login_page_work_under_the_policy(
-    watched, daphne_server, alice_session
+    watched, daphne_server, shared_session
 ):
     bob = watched(daphne_server.create_user("bob"))
-    shared = bob.open(f"/s/{alice_session['token']}/")
+    shared = bob.open(f"/s/{shared_session['token']}/")
     expect(shared.locator("#watch")).to_have_attribute("data-socket", "open")
     assert_scripts_run(shared)
 

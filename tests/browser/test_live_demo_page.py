@@ -10,24 +10,6 @@ pytestmark = pytest.mark.browser
 TOKENS = ["Rain", " on", " the", " tin", " roof", ",", " soft", " and", " slow", "."]
 
 
-@pytest.fixture
-def shared_session(daphne_server, live_alice, live_alice_provider):
-    return daphne_server.django(
-        """
-        from playground.sessions.models import PlaygroundSession
-        from playground.sharing.models import SessionShare, new_token
-        session = PlaygroundSession.objects.create(
-            owner_id=params["owner"], title="Weather haiku", title_is_custom=True,
-            provider_id=params["provider"], model="fake-model",
-        )
-        share = SessionShare.objects.create(session=session, visibility="link", token=new_token())
-        result = {"id": session.pk, "token": share.token}
-        """,
-        owner=live_alice.pk,
-        provider=live_alice_provider,
-    )
-
-
 def test_the_viewer_sees_the_presenters_run_stream(
     daphne_server, new_context, live_alice, shared_session, upstream
 ):
