@@ -14,6 +14,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import DatabaseError
 from django.template.loader import render_to_string
 
+from playground.dispatch import LeanDispatch
 from playground.ids import parse_id
 from playground.sessions.models import PlaygroundSession
 from playground.sharing.live import (
@@ -67,7 +68,10 @@ def _owned_session(user, session_id):
     return PlaygroundSession.objects.owned_by(user).select_related("provider").filter(pk=pk).first()
 
 
-class PlaygroundConsumer(AsyncJsonWebsocketConsumer):
+class PlaygroundConsumer(LeanDispatch, AsyncJsonWebsocketConsumer):
+    # A run's message goes straight to its handler: on the way to the first token.
+    messages_without_database = frozenset({"websocket.receive", "live.viewers"})
+
     run_task: asyncio.Task | None = None
     execution: RunExecution | None = None
     # The session this socket presents live, if any: its runs are relayed to viewers.

@@ -6,6 +6,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 
+from playground.dispatch import LeanDispatch
 from playground.runs.outgoing import fit
 
 from .access import share_for_team_member, share_for_token
@@ -21,7 +22,10 @@ def _find_share(user, kwargs):
     return share, public_state(share.session)
 
 
-class WatchConsumer(AsyncJsonWebsocketConsumer):
+class WatchConsumer(LeanDispatch, AsyncJsonWebsocketConsumer):
+    # With 100 viewers, the trips to the database thread were most of their lag.
+    messages_without_database = frozenset({"live.frame"})
+
     share = None
 
     async def connect(self):
