@@ -2,14 +2,17 @@
 
 import os
 
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "playground.settings")
 # Set up Django (and its app registry) before anything imports models.
+django_asgi_app = get_asgi_application()
+
+from playground.static_files import StaticFilesHandler  # noqa: E402
+
 # Static files are served in-process and asynchronously: a handful of small files, and no
 # sync-only middleware to hold a thread that would keep daphne from exiting.
-django_asgi_app = ASGIStaticFilesHandler(get_asgi_application())
+django_asgi_app = StaticFilesHandler(django_asgi_app)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

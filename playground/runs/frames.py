@@ -1,6 +1,7 @@
 """Reads a client's socket frame into a message, refusing what no handler should ever see."""
 
 import json
+import sys
 
 from django.conf import settings
 
@@ -27,22 +28,38 @@ def _too_deep(value) -> bool:
     return False
 
 
+def too_large_text(cap: int) -> str:
+    """The one wording of the socket cap, for the consumer's check and daphne's protocol."""
+    return f"The message is too large: at most {cap:,} bytes of JSON."
+
+
 def _check_size(text: str) -> None:
     cap = settings.PLAYGROUND_MAX_SOCKET_MESSAGE_BYTES
     # Characters first: that spares encoding a message far over the cap just to refuse it.
     if len(text) > cap or len(text.encode("utf-8", "surrogatepass")) > cap:
-        raise RefusedFrame(f"The message is too large: at most {cap:,} bytes of JSON.")
+        raise RefusedFrame(too_large_text(cap))
 
 
-def daphne_size_options() -> list[str]:
-    """daphne's own caps on incoming messages, above ours.
+def daphne_command(*options: str) -> list[str]:
+    """The command line that serves the app with daphne (and `options`, such as -b and -p).
 
     daphne closes a socket that sends more than its cap (1 MiB unless told), before the
-    consumer sees the message: set above PLAYGROUND_MAX_SOCKET_MESSAGE_BYTES, a message over
-    our cap gets _check_size()'s clear error frame instead, on a socket that stays open.
+    consumer sees the message. playground.daphne_main's protocol answers such a message with
+    the same error frame as _check_size() and keeps the socket, so daphne's cap is ours.
+    A message exactly at the cap in bytes still reaches _check_size(), which counts the same.
     """
-    size = str(2 * settings.PLAYGROUND_MAX_SOCKET_MESSAGE_BYTES)
-    return ["--websocket-max-message-size", size, "--websocket-max-frame-size", size]
+    size = str(settings.PLAYGROUND_MAX_SOCKET_MESSAGE_BYTES)
+    return [
+        sys.executable,
+        "-m",
+        "playground.daphne_main",
+        *options,
+        "--websocket-max-message-size",
+        size,
+        "--websocket-max-frame-size",
+        "0",
+        "playground.asgi:application",
+    ]
 
 
 def read_message(text_data: str | None, bytes_data: bytes | None) -> dict:

@@ -11,8 +11,7 @@ import logging
 
 logger = logging.getLogger(__name__)
 
-# daphne's default. `manage.py serve` raises daphne's caps (frames.daphne_size_options), but
-# a daphne started without them, and clients that keep the same default, still hold to it.
+# daphne's default limit on a websocket message: clients that keep it must still read every frame.
 MAX_FRAME_BYTES = 1024 * 1024
 
 # run.started leaves out the request's values longer than this when the whole is too large.

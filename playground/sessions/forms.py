@@ -1,9 +1,8 @@
 from django import forms
 from django.conf import settings
-from django.template.defaultfilters import filesizeformat
 
 from .models import PlaygroundSession
-from .transfer import InvalidExport, parse_export
+from .transfer import InvalidExport, parse_export, too_large_message
 
 
 class RenameForm(forms.ModelForm):
@@ -33,7 +32,7 @@ class ImportForm(forms.Form):
         upload = self.cleaned_data["file"]
         limit = settings.PLAYGROUND_IMPORT_MAX_BYTES
         if upload.size > limit:
-            raise forms.ValidationError(f"The file is larger than {filesizeformat(limit)}.")
+            raise forms.ValidationError(too_large_message(limit))
         try:
             return parse_export(upload.read(limit + 1))
         except InvalidExport as exc:

@@ -6,7 +6,6 @@ from datetime import UTC
 
 from django.conf import settings
 from django.db import transaction
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.utils.dateparse import parse_datetime
@@ -307,10 +306,16 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def too_large_message(limit: int) -> str:
+    """The one wording of the import cap, in the decimal megabytes README uses."""
+    return f"The file is larger than {limit / 1_000_000:,.6g} MB ({limit:,} bytes)."
+
+
 def parse_export(raw: bytes) -> dict:
     """Validates an exported file completely, before anything is created."""
     limit = settings.PLAYGROUND_IMPORT_MAX_BYTES
-    _expect(len(raw) <= limit, "The file", f"is larger than {filesizeformat(limit)}")
+    if len(raw) > limit:
+        raise InvalidExport(too_large_message(limit))
     try:
         data = json.loads(
             raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float

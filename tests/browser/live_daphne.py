@@ -28,12 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from playground.runs.frames import daphne_size_options
+from playground.runs.frames import daphne_command
 from tests.factories import PASSWORD
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
-ASGI_APP = "playground.asgi:application"
 START_TIMEOUT = 30
 STOP_TIMEOUT = 5
 
@@ -247,11 +246,7 @@ class LiveDaphne:
         assert not self.is_running, "daphne is already running"
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [
-                    *(PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)),
-                    *daphne_size_options(),
-                    ASGI_APP,
-                ],
+                daphne_command("-b", "127.0.0.1", "-p", str(self.port)),
                 cwd=REPO,
                 env=self.env,
                 stdout=log,

@@ -104,3 +104,13 @@ def test_pages_carry_no_inline_script_or_handler(pages, settings):
             assert " style=" not in html, url
             assert " onclick=" not in html and " onload=" not in html, url
             assert "hx-on" not in html and "javascript:" not in html, url
+
+
+def test_a_missing_page_in_debug_mode_has_the_policy_too(client, settings):
+    """README promises the policy on every page in every mode: Django's debug 404 too."""
+    settings.DEBUG = True
+
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert directives(response)["script-src"] == ["'self'"]

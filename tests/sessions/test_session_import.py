@@ -376,6 +376,16 @@ def test_a_file_too_large_is_refused(bob, bob_client, exported, settings):
     assert not PlaygroundSession.objects.filter(owner=bob).exists()
 
 
+def test_the_size_cap_is_named_in_the_units_readme_uses(bob, bob_client, settings):
+    """README says 5 MB for 5,000,000 bytes; binary units would say 4.8 MB."""
+    settings.PLAYGROUND_IMPORT_MAX_BYTES = 5_000_000
+
+    response = import_file(bob_client, b"x" * 5_000_001, follow=True)
+
+    assert "The file is larger than 5 MB (5,000,000 bytes)." in response.text
+    assert not PlaygroundSession.objects.filter(owner=bob).exists()
+
+
 def test_a_file_within_the_limit_is_imported(bob, bob_client, exported, settings):
     raw = json.dumps(exported).encode()
     settings.PLAYGROUND_IMPORT_MAX_BYTES = len(raw)

@@ -20,7 +20,7 @@ from playground.localmodel.server import (
     model_path,
     stop_process,
 )
-from playground.runs.frames import daphne_size_options
+from playground.runs.frames import daphne_command
 from playground.startup import prepare_on_start
 
 
@@ -37,9 +37,7 @@ class Command(BaseCommand):
         self._announce_first_user()
         model_server = self._start_local_model() if settings.PLAYGROUND_LOCAL_MODEL else None
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        web = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), *self._daphne_args()]
-        )
+        web = subprocess.Popen(daphne_command("-b", host, "-p", str(port), "--proxy-headers"))
         self.stdout.write(self.style.SUCCESS(f"Completions Playground: http://{host}:{port}/"))
         try:
             web.wait()
@@ -53,9 +51,6 @@ class Command(BaseCommand):
                     model_server.stop()
         if web.returncode not in (0, -signal.SIGTERM, -signal.SIGINT, None):
             raise CommandError(f"daphne exited with code {web.returncode}")
-
-    def _daphne_args(self):
-        return ["--proxy-headers", *daphne_size_options(), "playground.asgi:application"]
 
     def _announce_first_user(self):
         credentials = ensure_first_user()
