@@ -28,12 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from playground.runs.frames import daphne_size_options
+from playground.localmodel.management.commands.serve import daphne_arguments
 from tests.factories import PASSWORD
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
-ASGI_APP = "playground.asgi:application"
 START_TIMEOUT = 30
 STOP_TIMEOUT = 5
 
@@ -223,7 +222,10 @@ class LiveUser:
 
 
 class LiveDaphne:
-    """One daphne process serving playground.asgi on a fixed port; restartable on the same DB."""
+    """One daphne process serving playground.asgi on a fixed port; restartable on the same DB.
+
+    daphne runs with the options `manage.py serve` gives it.
+    """
 
     def __init__(self, database, data_dir: Path, port: int | None = None, env: dict | None = None):
         """database: from create_template_database().clone(); env: extra environment."""
@@ -249,8 +251,7 @@ class LiveDaphne:
             self.process = subprocess.Popen(
                 [
                     *(PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)),
-                    *daphne_size_options(),
-                    ASGI_APP,
+                    *daphne_arguments(),
                 ],
                 cwd=REPO,
                 env=self.env,

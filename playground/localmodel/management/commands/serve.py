@@ -24,6 +24,16 @@ from playground.runs.frames import daphne_size_options
 from playground.startup import prepare_on_start
 
 
+def daphne_arguments() -> list[str]:
+    """daphne's options and the app, as `serve` runs them (and the live test servers too).
+
+    No --proxy-headers: daphne would take the client's address from the leftmost
+    X-Forwarded-For entry, which the client writes, from anyone. The app finds the client
+    itself, through proxies it is told to trust (playground/trusted_proxies.py).
+    """
+    return [*daphne_size_options(), "playground.asgi:application"]
+
+
 class Command(BaseCommand):
     help = "Set up and serve the playground, with the embedded local model unless disabled."
 
@@ -38,7 +48,7 @@ class Command(BaseCommand):
         model_server = self._start_local_model() if settings.PLAYGROUND_LOCAL_MODEL else None
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         web = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), *self._daphne_args()]
+            [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), *daphne_arguments()]
         )
         self.stdout.write(self.style.SUCCESS(f"Completions Playground: http://{host}:{port}/"))
         try:
@@ -53,9 +63,6 @@ class Command(BaseCommand):
                     model_server.stop()
         if web.returncode not in (0, -signal.SIGTERM, -signal.SIGINT, None):
             raise CommandError(f"daphne exited with code {web.returncode}")
-
-    def _daphne_args(self):
-        return ["--proxy-headers", *daphne_size_options(), "playground.asgi:application"]
 
     def _announce_first_user(self):
         credentials = ensure_first_user()
