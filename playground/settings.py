@@ -175,10 +175,15 @@ LOGGING = {
 # --- The playground's own knobs -------------------------------------------------------
 
 PLAYGROUND_OPEN_SIGNUP = env.bool("PLAYGROUND_OPEN_SIGNUP", default=False)
-# After this many failed logins for a username or from an address, logins are refused...
+# After this many failed logins for a username from one address, that pair is refused;
+# past as many for a username, or from an address, each login waits (accounts/throttle.py)...
 PLAYGROUND_LOGIN_FAILURE_LIMIT = env.int("PLAYGROUND_LOGIN_FAILURE_LIMIT", default=5)
-# ...for this many seconds.
+# ...failures count for this many seconds, and a refused pair stays refused as long...
 PLAYGROUND_LOGIN_THROTTLE_SECONDS = env.int("PLAYGROUND_LOGIN_THROTTLE_SECONDS", default=900)
+# ...and a login waits at most this many seconds.
+PLAYGROUND_LOGIN_MAX_WAIT = env.float("PLAYGROUND_LOGIN_MAX_WAIT", default=30)
+# How a login waits: tests put in one that records the wait instead.
+PLAYGROUND_LOGIN_SLEEP = "asyncio.sleep"
 # The reverse proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto
 # are believed (trusted_proxies.py). None by default: then no client can choose its address.
 PLAYGROUND_TRUSTED_PROXIES = env.list("PLAYGROUND_TRUSTED_PROXIES", default=[])
