@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: everything after it sees the client's address and scheme, not a proxy's.
+    "playground.trusted_proxies.trusted_proxy_middleware",
     "django.middleware.security.SecurityMiddleware",
     "playground.csp.PolicyOnEveryPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -173,10 +175,18 @@ LOGGING = {
 # --- The playground's own knobs -------------------------------------------------------
 
 PLAYGROUND_OPEN_SIGNUP = env.bool("PLAYGROUND_OPEN_SIGNUP", default=False)
-# After this many failed logins for a username or from an address, logins are refused...
+# After this many failed logins for a username from one address, that pair is refused;
+# past as many for a username, or from an address, each login waits (accounts/throttle.py)...
 PLAYGROUND_LOGIN_FAILURE_LIMIT = env.int("PLAYGROUND_LOGIN_FAILURE_LIMIT", default=5)
-# ...for this many seconds.
+# ...failures count for this many seconds, and a refused pair stays refused as long...
 PLAYGROUND_LOGIN_THROTTLE_SECONDS = env.int("PLAYGROUND_LOGIN_THROTTLE_SECONDS", default=900)
+# ...and a login waits at most this many seconds.
+PLAYGROUND_LOGIN_MAX_WAIT = env.float("PLAYGROUND_LOGIN_MAX_WAIT", default=30)
+# How a login waits: tests put in one that records the wait instead.
+PLAYGROUND_LOGIN_SLEEP = "asyncio.sleep"
+# The reverse proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto
+# are believed (trusted_proxies.py). None by default: then no client can choose its address.
+PLAYGROUND_TRUSTED_PROXIES = env.list("PLAYGROUND_TRUSTED_PROXIES", default=[])
 # Whether visitors who are not logged in may open share links (read-only).
 PLAYGROUND_ANONYMOUS_SHARE_LINKS = env.bool("PLAYGROUND_ANONYMOUS_SHARE_LINKS", default=False)
 # Seconds to wait for the provider to connect, and between two pieces of a response.
@@ -250,8 +260,11 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
-# Behind a TLS-terminating proxy that is not daphne's --proxy-headers (as `manage.py serve`
-# runs it): the header the proxy sets to "https", e.g. X-Forwarded-Proto. Set it only when
-# the proxy always overwrites that header, or any client could claim to be on HTTPS.
-if proxy_ssl_header := env.str("SECURE_PROXY_SSL_HEADER", default=""):
+# The header a TLS-terminating proxy sets to "https": X-Forwarded-Proto unless named, behind
+# PLAYGROUND_TRUSTED_PROXIES, which alone may send it then (trusted_proxies.py). Named
+# without them, it is believed from anyone: only for a proxy that always overwrites it.
+proxy_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="") or (
+    "X-Forwarded-Proto" if PLAYGROUND_TRUSTED_PROXIES else ""
+)
+if proxy_ssl_header:
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + proxy_ssl_header.upper().replace("-", "_"), "https")

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from playground.sessions.views import playground
 
@@ -10,5 +11,8 @@ urlpatterns = [
     path("runs/", include("playground.runs.urls")),
     path("accounts/", include("playground.accounts.urls")),
     path("providers/", include("playground.providers.urls")),
+    # The admin's own login form would check passwords past the login throttle: staff log in
+    # on the site's login page, which brings them back (?next=).
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
 ]

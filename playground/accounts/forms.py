@@ -1,29 +1,52 @@
+import math
+
 from django import forms
-from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.template.defaultfilters import pluralize
 
-from .throttle import clear_failures, is_throttled, record_failure
+from . import throttle
 
 
-def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") if request else ""
+def begin_attempt(request) -> throttle.Attempt:
+    """Counts an attempt to log in as the POSTed username from the client's address.
+
+    REMOTE_ADDR is the client's: trusted_proxies.py has put the address a trusted proxy
+    vouches for there, and nothing else can.
+    """
+    return throttle.begin(request.POST.get("username", ""), request.META.get("REMOTE_ADDR", ""))
+
+
+def _refusal(seconds: int) -> str:
+    minutes = math.ceil(seconds / 60)
+    return (
+        "Too many failed logins to this account from your address. "
+        f"Try again in {minutes} minute{pluralize(minutes)}."
+    )
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
-    """Django's login form, refusing to even check a password after repeated failures."""
+    """Django's login form, checking the password only of an attempt the throttle admitted.
+
+    The login view begins the attempt and waits as long as the throttle says before the
+    form checks the password; given none, the form begins one itself (and cannot wait).
+    """
+
+    def __init__(self, request=None, *args, attempt: throttle.Attempt | None = None, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.attempt = attempt
 
     def clean(self):
-        username = self.cleaned_data.get("username") or ""
-        address = client_address(self.request)
-        if is_throttled(username, address):
-            minutes = max(settings.PLAYGROUND_LOGIN_THROTTLE_SECONDS // 60, 1)
-            raise forms.ValidationError(
-                f"Too many failed logins. Try again in {minutes} minutes.", code="throttled"
-            )
+        attempt = self.attempt or begin_attempt(self.request)
+        if attempt.refused_for:
+            raise forms.ValidationError(_refusal(attempt.refused_for), code="throttled")
         try:
             cleaned = super().clean()
         except forms.ValidationError:
-            record_failure(username, address)
+            throttle.failed(attempt)
             raise
-        clear_failures(username, address)
+        if self.user_cache is None:
+            # A field was missing, so no password was checked: a failure all the same.
+            throttle.failed(attempt)
+        else:
+            throttle.succeeded(attempt)
         return cleaned

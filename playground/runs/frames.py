@@ -47,6 +47,10 @@ def daphne_command(*options: str) -> list[str]:
     consumer sees the message. playground.daphne_main's protocol answers such a message with
     the same error frame as _check_size() and keeps the socket, so daphne's cap is ours.
     A message exactly at the cap in bytes still reaches _check_size(), which counts the same.
+
+    No --proxy-headers: daphne would take the client's address from the leftmost
+    X-Forwarded-For entry, which the client writes, from anyone. The app finds the client
+    itself, through proxies it is told to trust (playground/trusted_proxies.py).
     """
     size = str(settings.PLAYGROUND_MAX_SOCKET_MESSAGE_BYTES)
     return [

@@ -222,7 +222,10 @@ class LiveUser:
 
 
 class LiveDaphne:
-    """One daphne process serving playground.asgi on a fixed port; restartable on the same DB."""
+    """One daphne process serving playground.asgi on a fixed port; restartable on the same DB.
+
+    daphne runs with the options `manage.py serve` gives it.
+    """
 
     def __init__(self, database, data_dir: Path, port: int | None = None, env: dict | None = None):
         """database: from create_template_database().clone(); env: extra environment."""

@@ -109,3 +109,33 @@ def test_the_share_form_answers_any_values(alice_client, session, data):
     response = alice_client.post(f"/sessions/{session.pk}/share/", data)
 
     assert response.status_code in (200, 302)
+
+
+async def no_wait(seconds):
+    """Login waits (PLAYGROUND_LOGIN_SLEEP) are skipped: the answer is what is checked."""
+
+
+@pytest.fixture
+def login_behind_a_trusted_proxy(settings):
+    settings.PLAYGROUND_LOGIN_SLEEP = f"{__name__}.no_wait"
+    settings.PLAYGROUND_TRUSTED_PROXIES = ["10.9.0.0/16", "::1"]
+
+
+@FUZZ
+@given(
+    username=field_text,
+    password=field_text,
+    peer=st.sampled_from(["10.9.0.1", "::1", "198.51.100.7"]) | field_text,
+    forwarded_for=field_text,
+)
+def test_the_login_form_answers_any_values(
+    client, alice, login_behind_a_trusted_proxy, username, password, peer, forwarded_for
+):
+    response = client.post(
+        "/accounts/login/",
+        {"username": username, "password": password},
+        REMOTE_ADDR=peer,
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+    )
+
+    assert response.status_code in (200, 302)

@@ -92,3 +92,13 @@ def test_the_proxys_https_header_is_named_by_the_environment(tmp_path):
     served = settings_in(tmp_path, **production(SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto"))
 
     assert served["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+
+
+def test_behind_trusted_proxies_their_x_forwarded_proto_says_https(tmp_path):
+    served = settings_in(tmp_path, **production(PLAYGROUND_TRUSTED_PROXIES="10.9.0.1"))
+
+    assert served["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+
+
+def test_no_https_header_is_believed_by_default(tmp_path):
+    assert settings_in(tmp_path, **production())["SECURE_PROXY_SSL_HEADER"] is None

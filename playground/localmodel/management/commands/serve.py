@@ -37,7 +37,7 @@ class Command(BaseCommand):
         self._announce_first_user()
         model_server = self._start_local_model() if settings.PLAYGROUND_LOCAL_MODEL else None
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        web = subprocess.Popen(daphne_command("-b", host, "-p", str(port), "--proxy-headers"))
+        web = subprocess.Popen(daphne_command("-b", host, "-p", str(port)))
         self.stdout.write(self.style.SUCCESS(f"Completions Playground: http://{host}:{port}/"))
         try:
             web.wait()
