@@ -115,12 +115,16 @@ class CompletionAccumulator:
             for index in indexes
         ]
 
-    def completion_tokens(self) -> tuple[int | None, bool]:
-        """The completion token count, and whether the provider reported it."""
+    def completion_tokens(self, count_chunks: bool = True) -> tuple[int | None, bool]:
+        """The completion token count, and whether the provider reported it.
+
+        Without usage or logprobs, a stream's text chunks are about one token each; a whole
+        (non-streamed) answer's are one per choice and say nothing, so count_chunks=False.
+        """
         if self.usage and isinstance(self.usage.get("completion_tokens"), int):
             return self.usage["completion_tokens"], True
         counted = sum(len(lp["tokens"]) for lp in self._logprobs.values())
-        if counted:
-            return counted, False
+        if counted or not count_chunks:
+            return (counted or None), False
         pieces = sum(len(parts) for parts in self._parts.values())
         return (pieces or None), False

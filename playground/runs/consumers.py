@@ -147,6 +147,7 @@ class PlaygroundConsumer(LeanDispatch, AsyncJsonWebsocketConsumer):
                 "session": run.session_id,
                 "expected_choices": expected_choice_count(run.request_body),
                 "request": run.request_body,
+                "sent_requests": run.sent_requests,
             }
         )
         for_viewers = relay != self.send_frame

@@ -16,7 +16,7 @@ from playground.providers.models import Provider
 
 from .accumulator import CompletionAccumulator
 from .coalescer import FrameCoalescer
-from .fanout import plan_requests, quirk_notices
+from .fanout import plan_requests, quirk_notices, sent_requests
 from .models import Run, RunStatus
 from .notices import shortfall_notices
 
@@ -61,6 +61,7 @@ FINAL_FIELDS = (
     "time_to_first_token_ms",
     "completion_tokens",
     "tokens_from_usage",
+    "sent_requests",
     "updated_at",
 )
 
@@ -102,6 +103,8 @@ class RunExecution:
         self._streaming: asyncio.Task | None = None
         self.stop_reason: str | None = None
         self.requests, self.plan_notes = plan_requests(run.request_body, provider.quirks)
+        # How many of self.requests were sent (or begun): a stop may come between them.
+        self.requests_sent = 0
 
     def stop(self, reason: str = STOPPED) -> None:
         """Ends the run early; reason is what its card says. Works before it has started too."""
@@ -156,6 +159,7 @@ class RunExecution:
     async def _stream(self, coalescer: FrameCoalescer) -> None:
         # One request, unless the provider's quirks made the playground split it up.
         for request in self.requests:
+            self.requests_sent += 1
             self.accumulator.start_request(request.index_offset)
             if request.echo_prompt:
                 echoed = [
@@ -168,7 +172,8 @@ class RunExecution:
                 async for chunk in chunks:
                     deltas = self.accumulator.add(chunk.data)
                     if deltas:
-                        if self.first_token_at is None:
+                        # A non-streamed answer comes whole: it has no first token to time.
+                        if self.first_token_at is None and request.body.get("stream"):
                             self.first_token_at = time.perf_counter()
                         coalescer.add(deltas)
                     if self.accumulator.capped:
@@ -189,7 +194,10 @@ class RunExecution:
         run.total_ms = (now - started) * 1000
         if self.first_token_at is not None:
             run.time_to_first_token_ms = (self.first_token_at - started) * 1000
-        run.completion_tokens, run.tokens_from_usage = accumulator.completion_tokens()
+        run.completion_tokens, run.tokens_from_usage = accumulator.completion_tokens(
+            count_chunks=run.streamed
+        )
+        run.sent_requests = sent_requests(run.request_body, self.requests[: self.requests_sent])
         run.notices = list(self.plan_notes)
         if run.status == RunStatus.COMPLETED:
             body, quirks = run.request_body, self.provider.quirks

@@ -79,6 +79,26 @@ def plan_requests(body: dict, quirks: list[str]) -> tuple[list[UpstreamRequest],
     return requests, notes
 
 
+def sent_requests(body: dict, requests: list[UpstreamRequest]) -> list[dict]:
+    """How requests went upstream, in the shape Run.sent_requests keeps.
+
+    [{"times": k, "changed": {...}}]: k requests in a row, each body with the changed
+    fields. One request of the body as it is gives [{"times": 1, "changed": {}}].
+    """
+    groups: list[dict] = []
+    for request in requests:
+        changed = {
+            name: value
+            for name, value in request.body.items()
+            if name not in body or body[name] != value
+        }
+        if groups and groups[-1]["changed"] == changed:
+            groups[-1]["times"] += 1
+        else:
+            groups.append({"times": 1, "changed": changed})
+    return groups
+
+
 def quirk_notices(body: dict, quirks: list[str], completion_tokens: int | None) -> list[str]:
     """Parameters the provider accepted but does not honour."""
     notices = []

@@ -1,7 +1,6 @@
 """The completion form: every parameter of POST /completions, validated for page and socket."""
 
 import json
-import math
 
 from django import forms
 from django.conf import settings
@@ -33,6 +32,16 @@ PARAMETER_NAMES = (
     "user",
 )
 
+# The API's bounds are OpenAI's (CreateCompletionRequest in its OpenAPI schema). Where it
+# sets none, these keep a value within what servers can hold: llama.cpp, for one, reads
+# max_tokens into an int32_t (n_predict) and token ids are int32_t (llama_token) there, so
+# a larger number would wrap around; no model's context comes near 2**31 tokens anyway.
+INT32_MAX = 2**31 - 1
+# seed is an int64 in the schema.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+LOGIT_BIAS_MIN, LOGIT_BIAS_MAX = -100, 100
+BEST_OF_MAX = 20
+
 
 def _number(label, minimum, maximum, default, help_text):
     return forms.FloatField(
@@ -51,22 +60,18 @@ def _number(label, minimum, maximum, default, help_text):
 
 
 def _integer(label, minimum, maximum, default, help_text):
-    bounds = (
-        f"between {minimum} and {maximum}"
-        if maximum is not None
-        else f"a whole number of at least {minimum}"
-    )
+    bounds = f"between {minimum} and {maximum}"
     return forms.IntegerField(
         label=label,
         required=False,
         min_value=minimum,
         max_value=maximum,
-        widget=forms.NumberInput(attrs={"placeholder": default}),
+        widget=forms.NumberInput(attrs={"placeholder": default} if default else {}),
         help_text=help_text,
         error_messages={
             "min_value": f"{label} must be {bounds}.",
             "max_value": f"{label} must be {bounds}.",
-            "invalid": f"{label} must be a whole number{'' if maximum is None else ' ' + bounds}.",
+            "invalid": f"{label} must be a whole number {bounds}.",
         },
     )
 
@@ -122,6 +127,9 @@ class StopSequencesField(forms.Field):
 
 class LogitBiasField(forms.Field):
     widget = LogitBiasWidget
+    # The schema types a bias as an integer: 1.5 is refused, not rounded. Read as any
+    # other whole-number field is (so "5" and "5.0" are 5).
+    bias_field = forms.IntegerField(min_value=LOGIT_BIAS_MIN, max_value=LOGIT_BIAS_MAX)
 
     def clean(self, value):
         bias_by_token = {}
@@ -134,17 +142,17 @@ class LogitBiasField(forms.Field):
                 ) from None
             if token_id < 0:
                 raise forms.ValidationError(f"logit_bias: token id {token_id} is negative.")
-            try:
-                number = float(bias)
-            except ValueError:
+            if token_id > INT32_MAX:
                 raise forms.ValidationError(
-                    f"logit_bias: the bias for token {token_id} must be a number from -100 to 100."
-                ) from None
-            if not math.isfinite(number) or not -100 <= number <= 100:
-                raise forms.ValidationError(
-                    f"logit_bias: the bias for token {token_id} must be between -100 and 100."
+                    f"logit_bias: token id {token_id} is too large (at most {INT32_MAX})."
                 )
-            bias_by_token[str(token_id)] = int(number) if number.is_integer() else number
+            try:
+                bias_by_token[str(token_id)] = self.bias_field.clean(bias)
+            except forms.ValidationError:
+                raise forms.ValidationError(
+                    f"logit_bias: the bias for token {token_id} must be a whole number "
+                    f"between {LOGIT_BIAS_MIN} and {LOGIT_BIAS_MAX}."
+                ) from None
         return bias_by_token
 
 
@@ -179,7 +187,7 @@ class CompletionForm(forms.Form):
         help_text="Insert mode: the text that comes after the completion.",
     )
     max_tokens = _integer(
-        "max_tokens", 0, None, "16", "The maximum number of tokens to generate. Default 16."
+        "max_tokens", 0, INT32_MAX, "16", "The maximum number of tokens to generate. Default 16."
     )
     temperature = _number(
         "temperature",
@@ -235,19 +243,22 @@ class CompletionForm(forms.Form):
     )
     best_of = _integer(
         "best_of",
-        1,
-        None,
+        0,
+        BEST_OF_MAX,
         "1",
-        "Generate best_of completions server-side and return the best. At least n; cannot stream.",
+        f"Generate best_of completions server-side and return the best, 0 to {BEST_OF_MAX}. "
+        "Greater than n when both are set; cannot stream.",
     )
     logit_bias = LogitBiasField(
         required=False,
         help_text="Token id → bias from -100 (ban) to 100 (force).",
     )
-    seed = forms.IntegerField(
-        required=False,
-        help_text="Sample deterministically, on a best-effort basis.",
-        error_messages={"invalid": "seed must be a whole number."},
+    seed = _integer(
+        "seed",
+        INT64_MIN,
+        INT64_MAX,
+        None,
+        "Sample deterministically, on a best-effort basis. A 64-bit integer.",
     )
     user = forms.CharField(
         required=False, max_length=256, help_text="An end-user id for abuse monitoring."
@@ -325,8 +336,10 @@ class CompletionForm(forms.Form):
         n = cleaned.get("n")
         best_of = cleaned.get("best_of")
         if best_of is not None:
-            if best_of < (n or 1):
-                self.add_error("best_of", f"best_of must be at least n ({n or 1}).")
+            # The schema: "best_of must be greater than n" when both are set. best_of == n
+            # would only cost best_of samples to return the same number unranked.
+            if n is not None and best_of <= n:
+                self.add_error("best_of", f"best_of must be greater than n ({n}).")
             if cleaned.get("stream"):
                 self.add_error("best_of", "best_of cannot be used with stream: turn stream off.")
         if cleaned.get("include_usage") and not cleaned.get("stream"):

@@ -10,6 +10,7 @@ from playground.ids import parse_id
 from playground.sessions.models import PlaygroundSession
 from playground.sessions.state import StateTooLarge, UnsavableState, save_state, session_state
 
+from .fanout import plan_requests, sent_requests
 from .forms import CompletionForm
 from .limits import refusal_to_start
 from .messages import form_data_from_message
@@ -75,6 +76,9 @@ def launch_run(user, message: dict) -> Launch:
         session.save()
         return Launch(form=form)
     provider = form.cleaned_data["provider"]
+    body = build_request_body(form.cleaned_data)
+    # What will go upstream, for run.started and the card; the run trims it to what did.
+    planned = sent_requests(body, plan_requests(body, provider.quirks)[0])
     # One transaction, so one commit: the session's form and its new run.
     with transaction.atomic():
         refusal = refusal_to_start(user)
@@ -90,7 +94,8 @@ def launch_run(user, message: dict) -> Launch:
             provider=provider,
             provider_name=provider.name,
             model=form.cleaned_data["model"],
-            request_body=build_request_body(form.cleaned_data),
+            request_body=body,
+            sent_requests=planned,
             form_state=session_state(session),
         )
     return Launch(run=run, form=form)

@@ -32,8 +32,14 @@ class Run(models.Model):
     # Kept so the run still says where it came from after the provider is deleted.
     provider_name = models.CharField(max_length=100)
     model = models.CharField(max_length=200)
-    # The exact JSON body sent upstream; keys travel in headers, so none is ever in here.
+    # The JSON body as the form asked for it, which is what went upstream unless the
+    # provider's quirks split it (sent_requests); keys travel in headers, never in here.
     request_body = models.JSONField()
+    # The requests that went upstream, in order, as [{"times": k, "changed": {...}}]: k
+    # requests in a row, each request_body with the changed fields (fanout.sent_requests).
+    # Changes rather than bodies: n=128 as 128 requests would copy the prompt 128 times.
+    # [] when nothing was sent; None for runs stored before the playground kept this.
+    sent_requests = models.JSONField(null=True, blank=True)
     # The form as it was when the run started, for "Restore".
     form_state = models.JSONField(default=dict, blank=True)
     # [{"index", "text", "logprobs", "finish_reason"}], ordered by index.
@@ -73,10 +79,27 @@ class Run(models.Model):
         return self.status != RunStatus.STREAMING
 
     @property
+    def streamed(self) -> bool:
+        return bool(self.request_body.get("stream"))
+
+    @property
+    def first_token_ms(self) -> float | None:
+        """The time to the first token, which only a streamed run has.
+
+        A non-streamed run gets its whole answer at once: runs stored before this rule
+        have a "first token" that is the total time, and it is not shown.
+        """
+        return self.time_to_first_token_ms if self.streamed else None
+
+    @property
     def tokens_per_second(self) -> float | None:
-        if not self.completion_tokens or self.total_ms is None:
+        """Tokens over the time from the first token to the end, for a streamed run only.
+
+        A non-streamed run has no such span: its speed would divide by almost nothing.
+        """
+        if self.first_token_ms is None or not self.completion_tokens or self.total_ms is None:
             return None
-        generating_ms = self.total_ms - (self.time_to_first_token_ms or 0)
+        generating_ms = self.total_ms - self.first_token_ms
         if generating_ms <= 0:
             return None
         return self.completion_tokens / (generating_ms / 1000)

@@ -14,7 +14,8 @@ logger = logging.getLogger(__name__)
 # daphne's default limit on a websocket message: clients that keep it must still read every frame.
 MAX_FRAME_BYTES = 1024 * 1024
 
-# run.started leaves out the request's values longer than this when the whole is too large.
+# run.started leaves out the request's values longer than this when the whole is too large
+# (in request and in sent_requests' changed fields).
 LONG_VALUE_BYTES = 1024
 
 
@@ -37,6 +38,10 @@ def _halves(frame: dict) -> list[dict]:
     return [{**frame, "choices": {index: part}} for part in (text[:middle], text[middle:])]
 
 
+def _without_long_values(body: dict) -> dict:
+    return {name: value for name, value in body.items() if _size(encode(value)) <= LONG_VALUE_BYTES}
+
+
 def _shrunk(frame: dict) -> dict | None:
     """A smaller stand-in for a frame too large to send, or None for one that has none."""
     match frame.get("type"):
@@ -44,12 +49,17 @@ def _shrunk(frame: dict) -> dict | None:
             # The page fetches the card (GET /runs/<id>/); README, "The websocket protocol".
             return {**frame, "html": None}
         case "run.started" if not frame.get("request_trimmed"):
-            request = {
-                name: value
-                for name, value in frame["request"].items()
-                if _size(encode(value)) <= LONG_VALUE_BYTES
+            trimmed = {
+                **frame,
+                "request": _without_long_values(frame["request"]),
+                "request_trimmed": True,
             }
-            return {**frame, "request": request, "request_trimmed": True}
+            if frame.get("sent_requests"):
+                trimmed["sent_requests"] = [
+                    {**group, "changed": _without_long_values(group["changed"])}
+                    for group in frame["sent_requests"]
+                ]
+            return trimmed
     return None
 
 

@@ -4,6 +4,8 @@ import json
 import math
 from dataclasses import dataclass, field
 
+from .models import RunStatus
+
 
 @dataclass
 class Segment:
@@ -20,6 +22,8 @@ class ChoiceView:
     finish_reason: str | None
     segments: list[Segment] = field(default_factory=list)
     has_logprobs: bool = False
+    # Why the choice has no text of its own, when it has none.
+    empty_reason: str = ""
 
 
 def _is_logprob(value) -> bool:
@@ -65,6 +69,47 @@ def _token_segments(logprobs: dict, echo_length: int) -> list[Segment]:
     return segments
 
 
+def _why_empty(run, finish_reason, after_prompt: bool) -> str:
+    """Why a choice came back without text, as far as its finish_reason and the run tell."""
+    no_text = "No text after the prompt" if after_prompt else "No text"
+    body = run.request_body
+    match finish_reason:
+        case "stop" if body.get("stop"):
+            return (
+                f'{no_text}: the model stopped at once (finish_reason "stop": a stop sequence '
+                "or the end-of-text token came first)."
+            )
+        case "stop":
+            return (
+                f'{no_text}: the model stopped at once (finish_reason "stop": the end-of-text '
+                "token came first)."
+            )
+        case "length" if body.get("max_tokens") == 0:
+            return f'{no_text}: max_tokens is 0, so the model wrote none (finish_reason "length").'
+        case "length":
+            return (
+                f"{no_text}: the model reached a length limit before writing any "
+                '(finish_reason "length": max_tokens, or the prompt filled the context).'
+            )
+        case "content_filter":
+            return (
+                f"{no_text}: the provider's content filter held it back "
+                '(finish_reason "content_filter").'
+            )
+        case None | "":
+            pass
+        case _:
+            return f'{no_text} (finish_reason "{finish_reason}").'
+    match run.status:
+        case RunStatus.STREAMING:
+            return ""
+        case RunStatus.COMPLETED:
+            return f"{no_text}, and the provider gave no finish_reason to say why."
+        case RunStatus.STOPPED:
+            return f"{no_text}: the run stopped before any arrived."
+    return f"{no_text}: the run ended before any arrived."
+
+
 def choice_views(run) -> list[ChoiceView]:
     echo_prefix = run.prompt_text if run.request_body.get("echo") else ""
     views = []
@@ -79,8 +124,34 @@ def choice_views(run) -> list[ChoiceView]:
             view.segments = [Segment(echo_prefix, echo=True), Segment(text[len(echo_prefix) :])]
         else:
             view.segments = [Segment(text)]
+        echoed = bool(echo_prefix) and text.startswith(echo_prefix)
+        if text == (echo_prefix if echoed else ""):
+            view.empty_reason = _why_empty(run, view.finish_reason, after_prompt=echoed)
         views.append(view)
     return views
+
+
+@dataclass
+class SentRequest:
+    times: int
+    body: dict
+
+
+@dataclass
+class SentRequests:
+    """The requests that went upstream, when they were not just the run's request body."""
+
+    count: int
+    groups: list[SentRequest]
+
+
+def sent_requests_view(run) -> SentRequests | None:
+    """None when the request body went upstream as it is, or the run kept no record of it."""
+    sent = run.sent_requests
+    if sent is None or sent == [{"times": 1, "changed": {}}]:
+        return None
+    groups = [SentRequest(g["times"], {**run.request_body, **g["changed"]}) for g in sent]
+    return SentRequests(sum(group.times for group in groups), groups)
 
 
 def pretty_json(value) -> str:

@@ -29,6 +29,7 @@ RUN_FIELDS = (
     "model",
     "provider_name",
     "request_body",
+    "sent_requests",
     "choices",
     "usage",
     "status",
@@ -249,6 +250,27 @@ def _choices(value, where: str) -> list[dict]:
     return choices
 
 
+def _sent_requests(value, where: str) -> list[dict] | None:
+    """Run.sent_requests; files from before it was kept have none (null), as such runs do."""
+    if value is None:
+        return None
+    _expect(isinstance(value, list), where, "must be a list or null")
+    groups = []
+    for position, group in enumerate(value):
+        at = f"{where}[{position}]"
+        _expect(isinstance(group, dict), at, "must be an object")
+        times = group.get("times")
+        _expect(
+            isinstance(times, int) and not isinstance(times, bool) and 1 <= times <= MAX_COUNT,
+            f"{at}.times",
+            f"must be a whole number from 1 to {MAX_COUNT}",
+        )
+        changed = group.get("changed")
+        _expect(isinstance(changed, dict), f"{at}.changed", "must be an object")
+        groups.append({"times": times, "changed": _json(changed, f"{at}.changed")})
+    return groups
+
+
 def _created_at(data: dict, where: str):
     value = data.get("created_at")
     if value is None:
@@ -279,6 +301,7 @@ def _run(data, where: str) -> dict:
         "model": _string(data, "model", where, 200),
         "provider_name": _string(data, "provider_name", where, 100),
         "request_body": _json(body, f"{where}.request_body"),
+        "sent_requests": _sent_requests(data.get("sent_requests"), f"{where}.sent_requests"),
         "choices": _choices(data.get("choices", []), f"{where}.choices"),
         "usage": _json(usage, f"{where}.usage"),
         # A run cannot be streaming in a file: it stopped when it was exported.

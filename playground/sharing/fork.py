@@ -10,6 +10,7 @@ RUN_COPY_FIELDS = (
     "provider_name",
     "model",
     "request_body",
+    "sent_requests",
     "choices",
     "usage",
     "status",

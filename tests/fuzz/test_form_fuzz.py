@@ -28,12 +28,48 @@ FUZZ = settings(
 form_data = form_posts(max_values=6)
 
 
+# OpenAI's CreateCompletionRequest bounds, written out here rather than imported from the
+# form, so that the form is checked against them; max_tokens' cap is the playground's own.
+SCHEMA_INTEGERS = {
+    "max_tokens": (0, 2**31 - 1),
+    "n": (1, 128),
+    "logprobs": (0, 5),
+    "best_of": (0, 20),
+    "seed": (-(2**63), 2**63 - 1),
+}
+SCHEMA_NUMBERS = {
+    "temperature": (0, 2),
+    "top_p": (0, 1),
+    "presence_penalty": (-2, 2),
+    "frequency_penalty": (-2, 2),
+}
+
+
+def is_integer(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def assert_within_the_schema(body: dict) -> None:
+    for name, (low, high) in SCHEMA_INTEGERS.items():
+        if name in body:
+            assert is_integer(body[name]) and low <= body[name] <= high, (name, body[name])
+    for name, (low, high) in SCHEMA_NUMBERS.items():
+        if name in body:
+            assert low <= body[name] <= high, (name, body[name])
+    if "n" in body and "best_of" in body:
+        assert body["best_of"] > body["n"]
+    for token, bias in body.get("logit_bias", {}).items():
+        assert token.isdigit() and is_integer(bias) and -100 <= bias <= 100, (token, bias)
+    assert len(body.get("stop", [])) <= 4
+
+
 def assert_validates_cleanly(form: CompletionForm) -> None:
     if form.is_valid():
         body = build_request_body(form.cleaned_data)
         # What goes upstream is strict JSON: no NaN, no Infinity.
         json.dumps(body, allow_nan=False)
         assert expected_choice_count(body) >= 1
+        assert_within_the_schema(body)
     else:
         for field, errors in form.errors.items():
             assert errors and all(isinstance(e, str) and e.strip() for e in errors), field

@@ -152,14 +152,36 @@ def test_it_rejects_penalties_outside_minus_2_to_2(alice, provider, field, value
     assert errors_of(form, field) == f"{field} must be between -2 and 2."
 
 
-def test_it_accepts_best_of_equal_to_n_with_stream_off(alice, provider):
-    assert completion_form(alice, provider, stream=None, n="3", best_of="3").is_valid()
+def test_it_accepts_best_of_greater_than_n_with_stream_off(alice, provider):
+    form = completion_form(alice, provider, stream=None, n="3", best_of="4")
+
+    assert form.is_valid(), form.errors
+    assert build_request_body(form.cleaned_data)["best_of"] == 4
+
+
+def test_it_rejects_best_of_equal_to_n(alice, provider):
+    # OpenAI's schema: "best_of must be greater than n" when both are set.
+    form = completion_form(alice, provider, stream=None, n="3", best_of="3")
+
+    assert errors_of(form, "best_of") == "best_of must be greater than n (3)."
 
 
 def test_it_rejects_best_of_below_n(alice, provider):
     form = completion_form(alice, provider, stream=None, n="3", best_of="2")
 
-    assert errors_of(form, "best_of") == "best_of must be at least n (3)."
+    assert errors_of(form, "best_of") == "best_of must be greater than n (3)."
+
+
+@pytest.mark.parametrize("value", ["0", "1", "20"])
+def test_it_accepts_best_of_from_0_to_20_without_n(alice, provider, value):
+    assert completion_form(alice, provider, stream=None, best_of=value).is_valid()
+
+
+@pytest.mark.parametrize("value", ["21", "25", "-1"])
+def test_it_rejects_best_of_outside_0_to_20(alice, provider, value):
+    form = completion_form(alice, provider, stream=None, best_of=value)
+
+    assert errors_of(form, "best_of") == "best_of must be between 0 and 20."
 
 
 def test_it_rejects_best_of_with_stream(alice, provider):
@@ -204,13 +226,35 @@ def test_it_rejects_a_negative_logit_bias_token_id(alice, provider):
 def test_it_rejects_logit_bias_values_outside_minus_100_to_100(alice, provider, bias):
     form = logit_bias_form(alice, provider, "50256", bias)
 
-    assert "must be between -100 and 100" in errors_of(form, "logit_bias")
+    assert "between -100 and 100" in errors_of(form, "logit_bias")
 
 
-def test_it_rejects_a_logit_bias_value_that_is_not_a_number(alice, provider):
-    form = logit_bias_form(alice, provider, "50256", "lots")
+@pytest.mark.parametrize("bias", ["lots", "1.5", "-0.5", "1e2"])
+def test_it_rejects_a_logit_bias_value_that_is_not_a_whole_number(alice, provider, bias):
+    form = logit_bias_form(alice, provider, "50256", bias)
 
-    assert "must be a number from -100 to 100" in errors_of(form, "logit_bias")
+    assert errors_of(form, "logit_bias") == (
+        "logit_bias: the bias for token 50256 must be a whole number between -100 and 100."
+    )
+
+
+def test_logit_bias_values_are_integers(alice, provider):
+    form = completion_form(
+        alice, provider, logit_bias_token=["50256", "198"], logit_bias_bias=["-100.0", "5"]
+    )
+
+    assert form.is_valid(), form.errors
+    bias = build_request_body(form.cleaned_data)["logit_bias"]
+    assert bias == {"50256": -100, "198": 5}
+    assert all(type(value) is int for value in bias.values())
+
+
+def test_it_rejects_a_logit_bias_token_id_beyond_32_bits(alice, provider):
+    form = logit_bias_form(alice, provider, str(2**31), "1")
+
+    assert errors_of(form, "logit_bias") == (
+        "logit_bias: token id 2147483648 is too large (at most 2147483647)."
+    )
 
 
 def test_it_rejects_a_logit_bias_row_without_a_value(alice, provider):
@@ -229,20 +273,55 @@ def test_it_accepts_max_tokens_zero(alice, provider):
 def test_it_rejects_negative_max_tokens(alice, provider):
     form = completion_form(alice, provider, max_tokens="-1")
 
-    assert errors_of(form, "max_tokens") == "max_tokens must be a whole number of at least 0."
+    assert errors_of(form, "max_tokens") == "max_tokens must be between 0 and 2147483647."
 
 
 def test_it_rejects_fractional_max_tokens(alice, provider):
     form = completion_form(alice, provider, max_tokens="10.5")
 
-    assert errors_of(form, "max_tokens") == "max_tokens must be a whole number."
+    assert errors_of(form, "max_tokens") == (
+        "max_tokens must be a whole number between 0 and 2147483647."
+    )
+
+
+@pytest.mark.parametrize("value", [str(2**31), "9" * 401])
+def test_it_rejects_max_tokens_beyond_32_bits(alice, provider, value):
+    form = completion_form(alice, provider, max_tokens=value)
+
+    assert "max_tokens must be" in errors_of(form, "max_tokens")
+    assert "between 0 and 2147483647" in errors_of(form, "max_tokens")
+
+
+def test_it_accepts_the_largest_max_tokens(alice, provider):
+    form = completion_form(alice, provider, max_tokens=str(2**31 - 1))
+
+    assert form.is_valid(), form.errors
 
 
 @pytest.mark.parametrize("value", ["1.5", "seven"])
 def test_it_rejects_a_seed_that_is_not_a_whole_number(alice, provider, value):
     form = completion_form(alice, provider, seed=value)
 
-    assert errors_of(form, "seed") == "seed must be a whole number."
+    assert errors_of(form, "seed") == (
+        "seed must be a whole number between -9223372036854775808 and 9223372036854775807."
+    )
+
+
+@pytest.mark.parametrize("value", [2**70, 2**63, -(2**63) - 1])
+def test_it_rejects_a_seed_beyond_64_bits(alice, provider, value):
+    form = completion_form(alice, provider, seed=str(value))
+
+    assert errors_of(form, "seed") == (
+        "seed must be between -9223372036854775808 and 9223372036854775807."
+    )
+
+
+@pytest.mark.parametrize("value", [2**63 - 1, -(2**63)])
+def test_it_accepts_a_seed_at_the_64_bit_bounds(alice, provider, value):
+    form = completion_form(alice, provider, seed=str(value))
+
+    assert form.is_valid(), form.errors
+    assert build_request_body(form.cleaned_data)["seed"] == value
 
 
 def test_it_accepts_a_negative_seed(alice, provider):

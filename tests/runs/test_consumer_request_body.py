@@ -190,13 +190,21 @@ async def test_logit_bias_rows_become_an_object_of_token_ids(
     message = page_message(
         alice_provider,
         logit_bias_token=["50256", "", "198", ""],
-        logit_bias_bias=["-100", "", "2.5", ""],
+        logit_bias_bias=["-100", "", "2", ""],
     )
 
     await send(alice_socket, message)
 
-    assert upstream.last_body["logit_bias"] == {"50256": -100, "198": 2.5}
+    assert upstream.last_body["logit_bias"] == {"50256": -100, "198": 2}
     assert type(upstream.last_body["logit_bias"]["50256"]) is int
+
+
+async def test_logit_bias_values_go_upstream_as_integers(alice_provider, upstream, alice_socket):
+    # JSON numbers from another client: 5.0 is the integer 5, and goes out as 5, not 5.0.
+    await send(alice_socket, run_message(alice_provider, logit_bias={"50256": -100.0, "11": 5.0}))
+
+    assert upstream.last_body["logit_bias"] == {"50256": -100, "11": 5}
+    assert all(type(bias) is int for bias in upstream.last_body["logit_bias"].values())
 
 
 async def test_seed_and_user_arrive(alice_provider, upstream, alice_socket):

@@ -33,7 +33,13 @@ INVALID_RUNS = {
         "frequency_penalty",
         "-2 and 2",
     ),
-    "best_of_below_n": ({**STREAM_OFF, "n": "3", "best_of": "2"}, "best_of", "at least n (3)"),
+    "best_of_below_n": ({**STREAM_OFF, "n": "3", "best_of": "2"}, "best_of", "greater than n (3)"),
+    "best_of_equal_to_n": (
+        {**STREAM_OFF, "n": "3", "best_of": "3"},
+        "best_of",
+        "greater than n (3)",
+    ),
+    "best_of_above_20": ({**STREAM_OFF, "best_of": "25"}, "best_of", "between 0 and 20"),
     "best_of_with_stream": ({"best_of": "2"}, "best_of", "cannot be used with stream"),
     "logit_bias_token_not_integer": (
         {"logit_bias_token": ["hello"], "logit_bias_bias": ["1"]},
@@ -50,9 +56,20 @@ INVALID_RUNS = {
         "logit_bias",
         "between -100 and 100",
     ),
-    "max_tokens_negative": ({"max_tokens": "-5"}, "max_tokens", "at least 0"),
+    "max_tokens_negative": ({"max_tokens": "-5"}, "max_tokens", "between 0 and 2147483647"),
+    "max_tokens_401_digits": ({"max_tokens": "9" * 401}, "max_tokens", "between 0 and 2147483647"),
     "max_tokens_not_integer": ({"max_tokens": "ten"}, "max_tokens", "whole number"),
     "seed_not_integer": ({"seed": "4.2"}, "seed", "seed must be a whole number"),
+    "seed_beyond_64_bits": (
+        {"seed": str(2**70)},
+        "seed",
+        "seed must be between -9223372036854775808 and 9223372036854775807",
+    ),
+    "logit_bias_fraction": (
+        {"logit_bias_token": ["50256"], "logit_bias_bias": ["1.5"]},
+        "logit_bias",
+        "must be a whole number between -100 and 100",
+    ),
     "token_array_with_floats": (
         {"prompt": "", "prompt_json": "[1, 2.5]"},
         "prompt_json",
@@ -107,6 +124,26 @@ async def test_an_invalid_run_gets_the_fields_error_and_never_reaches_upstream(
     assert error in " ".join(frames[0]["errors"][field])
     assert upstream.completion_requests == []
     assert await Run.objects.acount() == 0
+
+
+@pytest.mark.parametrize(
+    "fields, field, error",
+    [
+        ({"max_tokens": 10**400}, "max_tokens", "between 0 and 2147483647"),
+        ({"seed": 2**70}, "seed", "between -9223372036854775808 and 9223372036854775807"),
+        ({"stream": False, "n": 2, "best_of": 2}, "best_of", "greater than n (2)"),
+        ({"logit_bias": {"50256": 1.5}}, "logit_bias", "whole number between -100 and 100"),
+    ],
+    ids=["max_tokens", "seed", "best_of", "logit_bias"],
+)
+async def test_json_numbers_out_of_bounds_are_refused_and_never_reach_upstream(
+    alice_provider, upstream, alice_socket, fields, field, error
+):
+    frames = await run_and_collect(alice_socket, run_message(alice_provider, **fields))
+
+    assert [frame["type"] for frame in frames] == ["form.invalid"]
+    assert error in " ".join(frames[0]["errors"][field])
+    assert upstream.completion_requests == []
 
 
 async def test_another_users_provider_is_rejected(alice, bob_provider, upstream, alice_socket):

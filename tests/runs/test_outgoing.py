@@ -62,5 +62,23 @@ def test_a_large_request_in_run_started_keeps_its_short_values():
     assert sent["request_trimmed"] is True
 
 
+def test_a_large_run_started_keeps_the_short_values_of_the_requests_sent():
+    request = {"model": "m", "prompt": ["p" * BIG, "q"], "n": 2}
+    sent = [
+        {"times": 2, "changed": {"prompt": "p" * BIG, "n": 1}},
+        {"times": 2, "changed": {"prompt": "q", "n": 1}},
+    ]
+    frame = {"type": "run.started", "run": 7, "request": request, "sent_requests": sent}
+
+    [shrunk] = decoded(fit(frame))
+
+    assert shrunk["request"] == {"model": "m", "n": 2}
+    assert shrunk["sent_requests"] == [
+        {"times": 2, "changed": {"n": 1}},
+        {"times": 2, "changed": {"prompt": "q", "n": 1}},
+    ]
+    assert shrunk["request_trimmed"] is True
+
+
 def test_a_large_frame_of_another_kind_is_dropped():
     assert fit({"type": "error", "error": "x" * BIG}) == []

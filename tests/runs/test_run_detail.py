@@ -61,3 +61,40 @@ def test_a_run_of_a_session_in_the_trash_is_404(alice, alice_client):
     session.move_to_trash()
 
     assert alice_client.get(f"/runs/{run.pk}/").status_code == 404
+
+
+def test_a_non_streamed_run_shows_no_first_token_even_if_one_was_stored(alice, alice_client):
+    # Runs stored before the fix have one: the arrival of the whole answer, about its total.
+    run = make_run(
+        alice,
+        request_body={"model": "fake-model", "prompt": "Hi", "stream": False},
+        usage={"prompt_tokens": 1, "completion_tokens": 4, "total_tokens": 5},
+        time_to_first_token_ms=480.0,
+        total_ms=480.1,
+        completion_tokens=4,
+        tokens_from_usage=True,
+    )
+
+    content = alice_client.get(f"/runs/{run.pk}/").content.decode()
+
+    assert "<dt>Total</dt>" in content
+    assert "First token" not in content
+    assert "tokens/s" not in content
+
+
+def test_a_run_stored_without_its_sent_requests_shows_its_request_body(alice, alice_client):
+    run = make_run(alice, sent_requests=None)
+
+    content = alice_client.get(f"/runs/{run.pk}/").content.decode()
+
+    assert "Request body" in content
+    assert "Sent upstream" not in content
+    assert "Nothing was sent upstream" not in content
+
+
+def test_a_run_that_sent_nothing_says_so(alice, alice_client):
+    run = make_run(alice, status=RunStatus.STOPPED, choices=[], sent_requests=[])
+
+    content = alice_client.get(f"/runs/{run.pk}/").content.decode()
+
+    assert "Nothing was sent upstream: the run ended before its first request." in content

@@ -300,6 +300,18 @@ HOSTILE = {
         _set(["runs", 0, "request_body", "extra"], _nested(100)),
         "nested too deeply",
     ),
+    "sent_requests_a_string": (
+        _set(["runs", 0, "sent_requests"], "n=1"),
+        "runs[0].sent_requests must be a list or null",
+    ),
+    "sent_requests_times_zero": (
+        _set(["runs", 0, "sent_requests"], [{"times": 0, "changed": {}}]),
+        "runs[0].sent_requests[0].times must be a whole number from 1",
+    ),
+    "sent_requests_changed_a_list": (
+        _set(["runs", 0, "sent_requests"], [{"times": 1, "changed": ["n"]}]),
+        "runs[0].sent_requests[0].changed must be an object",
+    ),
     "nested_deeply_in_usage": (_set(["runs", 0, "usage"], _nested(100)), "nested too deeply"),
     "a_nul_character_in_the_prompt": (
         _set(["session", "prompt"], "before\x00after"),

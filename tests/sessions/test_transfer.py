@@ -43,6 +43,10 @@ def test_an_export_imports_as_the_same_session(alice, session, run, provider):
         completion_tokens=0,
         tokens_from_usage=True,
         request_body={"model": "fake-model", "prompt": ["a", "b"], "stream": False, "n": 2},
+        sent_requests=[
+            {"times": 2, "changed": {"prompt": "a", "n": 1}},
+            {"times": 2, "changed": {"prompt": "b", "n": 1}},
+        ],
     )
     exported = export_session(session)
 
@@ -53,6 +57,26 @@ def test_an_export_imports_as_the_same_session(alice, session, run, provider):
     assert again["session"]["parameters"] == exported["session"]["parameters"]
     assert [r["created_at"] for r in again["runs"]] == [r["created_at"] for r in exported["runs"]]
     assert without_times(again)["runs"] == without_times(exported)["runs"]
+
+
+def test_the_requests_sent_upstream_travel_with_the_run(alice, session):
+    sent = [{"times": 3, "changed": {"n": 1}}]
+    make_run(alice, session=session, sent_requests=sent)
+
+    imported = import_session(parse_export(as_file(export_session(session))), alice)
+
+    assert export_session(session)["runs"][0]["sent_requests"] == sent
+    assert imported.runs.get().sent_requests == sent
+
+
+def test_a_file_from_before_sent_requests_were_kept_still_imports(alice, session, run):
+    exported = export_session(session)
+    for data in exported["runs"]:
+        del data["sent_requests"]
+
+    imported = import_session(parse_export(as_file(exported)), alice)
+
+    assert [r.sent_requests for r in imported.runs.all()] == [None]
 
 
 def test_a_minimal_file_gives_an_empty_session(alice):

@@ -53,6 +53,7 @@ def alice_session(alice):
             }
         ],
         form_state={"provider": str(provider.pk), "prompt": "Write a haiku"},
+        sent_requests=[{"times": 2, "changed": {"n": 1}}],
     )
     return session
 

@@ -25,6 +25,7 @@ def test_a_viewer_forks_a_link_share(client, bob, link_share, alice_session):
     assert fork.parameters == alice_session.parameters
     assert fork.runs.count() == 1
     assert fork.runs.get().choices == alice_session.runs.get().choices
+    assert fork.runs.get().sent_requests == [{"times": 2, "changed": {"n": 1}}]
     assert fork.runs.get().owner == bob
 
 

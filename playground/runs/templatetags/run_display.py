@@ -2,7 +2,12 @@ from django import template
 from django.forms.utils import pretty_name
 
 from playground.runs.models import Run
-from playground.runs.presentation import choice_views, parameter_changes, pretty_json
+from playground.runs.presentation import (
+    choice_views,
+    parameter_changes,
+    pretty_json,
+    sent_requests_view,
+)
 
 register = template.Library()
 
@@ -10,6 +15,11 @@ register = template.Library()
 @register.simple_tag
 def run_choices(run):
     return choice_views(run)
+
+
+@register.simple_tag
+def sent_requests_of(run):
+    return sent_requests_view(run)
 
 
 @register.filter
