@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from .quirks import Quirk
+from .redaction import Redactor
 from .secrets import EncryptedTextField
 from .validators import BaseURLValidator
 
@@ -81,6 +82,10 @@ class Provider(models.Model):
     @property
     def has_api_key(self) -> bool:
         return bool(self.api_key)
+
+    def redactor(self) -> Redactor:
+        """Takes this provider's secrets (key and header values) out of its answers."""
+        return Redactor.for_secrets(self.api_key, self.extra_header_items())
 
     def has_quirk(self, quirk: Quirk) -> bool:
         return quirk.value in self.quirks
