@@ -195,6 +195,9 @@ def _limit_bytes(response: httpx.Response) -> _ByteLimit:
 
 
 def _headers(provider: Provider) -> dict:
+    if provider.secrets_unreadable:
+        # Sent without them, a request would go out unauthenticated, or as someone else.
+        raise UpstreamError(provider.unreadable_message())
     # Uncompressed, so the byte limit counts what memory holds: a small gzip body can
     # inflate a thousandfold.
     return {**provider.request_headers(), "Accept-Encoding": "identity"}
