@@ -31,8 +31,12 @@ def _development_secret_key() -> str:
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="") or _development_secret_key()
+# Older secret keys, still accepted (Django's rotation); secrets.py decrypts with them too.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 # Fernet key (urlsafe base64, 32 bytes) for secrets at rest; derived from SECRET_KEY if unset.
 PLAYGROUND_ENCRYPTION_KEY = env.str("PLAYGROUND_ENCRYPTION_KEY", default="")
+# Keys that encrypted secrets before it: they still decrypt (providers/secrets.py).
+PLAYGROUND_OLD_ENCRYPTION_KEYS = env.list("PLAYGROUND_OLD_ENCRYPTION_KEYS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 

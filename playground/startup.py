@@ -7,19 +7,28 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import DatabaseError
 
-from playground.providers.bootstrap import sync_environment_provider
+from playground.providers.bootstrap import report_unreadable_secrets, sync_environment_provider
 from playground.runs.recovery import mark_abandoned_runs_interrupted, stale_after_seconds
 
 logger = logging.getLogger(__name__)
 
 
 def prepare_on_start() -> None:
-    try:
-        mark_abandoned_runs_interrupted()
-        sync_environment_provider()
-    except DatabaseError:
-        # Not migrated yet: `manage.py migrate` comes first, and the next start does this.
-        logger.warning("Start-up tasks skipped: the database is not ready (run migrate).")
+    """Best effort: a task that fails is logged, and the server serves all the same.
+
+    Every request waits for these tasks (RunStartupTasks), so one that raised would fail
+    every page, the login page included, for as long as the process lives.
+    """
+    tasks = (mark_abandoned_runs_interrupted, sync_environment_provider, report_unreadable_secrets)
+    for task in tasks:
+        try:
+            task()
+        except DatabaseError:
+            # Not migrated yet: `manage.py migrate` comes first, and the next start does this.
+            logger.warning("Start-up tasks skipped: the database is not ready (run migrate).")
+            return
+        except Exception:
+            logger.exception("Start-up task %s failed; serving all the same.", task.__name__)
 
 
 def mark_runs_of_the_last_process_interrupted() -> None:

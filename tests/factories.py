@@ -23,6 +23,11 @@ def fake_api_key(label: str = "key") -> str:
 API_KEY = fake_api_key("test")
 
 
+def fake_header_value(prefix: str) -> str:
+    """An extra-header value (such as an OpenAI organization) that no output may show either."""
+    return f"{prefix}{fake_api_key(prefix.strip('-_'))}"
+
+
 def make_user(username=None, **extra):
     username = username or f"user{next(_counter)}"
     return get_user_model().objects.create_user(

@@ -1,4 +1,4 @@
-"""A pytest plugin: no API key may appear in anything the app produced during the suite.
+"""A pytest plugin: no API key nor header value may appear in anything the app produced.
 
 It reads every HTTP response (status line, headers and body, streamed ones too) of
 Django's test clients, every ASGI message an application communicator hands a test
@@ -6,10 +6,11 @@ Django's test clients, every ASGI message an application communicator hands a te
 Chromium receives in the browser tests, and at the end every file the suite left in its
 temporary directory (the live servers' logs, downloaded exports).
 
-It looks there for the keys the suite made: every provider API key saved
-(a pre_save receiver records them) and anything carrying the test keys' marker
-(tests.factories.fake_api_key), which also covers keys made in other processes. A key
-found anywhere fails the session, with a list of where it was found, whichever tests ran.
+It looks there for the secrets the suite made: every provider API key and extra-header
+value saved (a pre_save receiver records them) and anything carrying the test keys' marker
+(tests.factories.fake_api_key, fake_header_value), which also covers secrets made in other
+processes. A secret found anywhere fails the session, with a list of where it was found,
+whichever tests ran.
 """
 
 import contextlib
@@ -63,8 +64,11 @@ audit = SecretsAudit()
 # --- What the suite hands the app, and what the app hands back --------------------------
 
 
-def _remember_api_key(sender, instance, **kwargs) -> None:
+def _remember_secrets(sender, instance, **kwargs) -> None:
     audit.remember(instance.api_key)
+    with contextlib.suppress(ValueError, AttributeError):
+        for value in instance.extra_header_items().values():
+            audit.remember(value)
 
 
 def _scan_response(response, where: str) -> None:
@@ -191,13 +195,13 @@ def secrets_audit(tmp_path_factory):
 
     from playground.providers.models import Provider
 
-    pre_save.connect(_remember_api_key, sender=Provider, weak=False)
+    pre_save.connect(_remember_secrets, sender=Provider, weak=False)
     logging.getLogger("playground").setLevel(logging.DEBUG)
     with pytest.MonkeyPatch.context() as monkeypatch:
         _patch_test_clients(monkeypatch)
         _patch_communicators(monkeypatch)
         yield audit
-    pre_save.disconnect(_remember_api_key, sender=Provider)
+    pre_save.disconnect(_remember_secrets, sender=Provider)
     audit.current_test = "(files left by the suite)"
     _scan_files(tmp_path_factory.getbasetemp())
 

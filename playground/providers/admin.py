@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from .forms import ProviderForm
 from .models import Provider
@@ -30,3 +30,9 @@ class ProviderAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description="key set")
     def has_api_key(self, provider):
         return provider.has_api_key
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        provider = self.get_object(request, object_id)
+        if provider is not None and provider.secrets_unreadable and request.method == "GET":
+            messages.warning(request, provider.unreadable_message())
+        return super().change_view(request, object_id, form_url, extra_context)

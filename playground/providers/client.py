@@ -14,6 +14,7 @@ from httpx_sse import SSEError, aconnect_sse
 
 from .models import Provider
 from .network import ForbiddenAddress, public_only_transport
+from .redaction import Redactor
 
 # How long a stream may take to end after its [DONE] before its connection is dropped.
 AFTER_DONE_SECONDS = 0.25
@@ -65,18 +66,21 @@ async def _client_for(provider: Provider) -> httpx.AsyncClient:
 
 
 class UpstreamError(Exception):
-    """A provider failure, with a message fit to show a person."""
+    """A provider failure, with a message fit to show a person.
+
+    Whatever part of the message came from the provider has been through its Redactor.
+    """
 
     def __init__(self, message: str, status: int | None = None):
         super().__init__(message)
         self.message = message
         self.status = status
 
-    def redact(self, secret: str) -> None:
-        # Some providers quote the key they rejected; it must reach neither the page nor a run.
-        if secret and secret in self.message:
-            self.message = self.message.replace(secret, "[the API key]")
-            self.args = (self.message,)
+
+def _shown(text: str, redact: Redactor, limit: int) -> str:
+    """Provider text, for a message: redacted first, so no secret straddles the cut."""
+    text = redact.text(text)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 @dataclass
@@ -86,18 +90,21 @@ class Chunk:
     data: dict
 
 
-def _error_detail(body: bytes, content_type: str) -> str:
+def _error_detail(body: bytes, content_type: str, redact: Redactor) -> str:
     text = body.decode("utf-8", errors="replace")
     try:
         payload = json.loads(text)
     except ValueError:
-        kind = content_type.split(";")[0].strip() or "unknown type"
+        kind = redact.text(content_type.split(";")[0].strip()) or "unknown type"
         plain = re.sub(r"<[^>]+>", " ", text)
         plain = re.sub(r"\s+", " ", plain).strip()
-        return f"a non-JSON body ({kind}): {plain[:300]}" if plain else f"an empty {kind} body"
+        if not plain:
+            return f"an empty {kind} body"
+        # Without its trailing "…", as before: the page says what kind of body it was.
+        return f"a non-JSON body ({kind}): {redact.text(plain)[:300]}"
     message = _message_from_payload(payload) or text
     # Some servers put a whole traceback in their message: keep the page readable.
-    return message if len(message) <= 1000 else message[:1000] + "…"
+    return _shown(message, redact, 1000)
 
 
 def _message_from_payload(payload) -> str:
@@ -112,14 +119,15 @@ def _message_from_payload(payload) -> str:
     return ""
 
 
-def _status_error(response: httpx.Response, body: bytes) -> UpstreamError:
-    detail = _error_detail(body, response.headers.get("content-type", ""))
-    reason = response.reason_phrase or ""
+def _status_error(response: httpx.Response, body: bytes, redact: Redactor) -> UpstreamError:
+    detail = _error_detail(body, response.headers.get("content-type", ""), redact)
+    reason = redact.text(response.reason_phrase or "")
     if response.is_redirect:
         # Followed, a redirect could lead anywhere, past the address rules (addresses.py).
         status = f"{response.status_code} {reason}".strip()
+        location = _shown(response.headers["location"], redact, 1000)
         return UpstreamError(
-            f"The provider answered {status}, a redirect to {response.headers['location']}, "
+            f"The provider answered {status}, a redirect to {location}, "
             "and redirects are not followed: put the address it leads to in the provider's "
             "base URL.",
             status=response.status_code,
@@ -130,18 +138,20 @@ def _status_error(response: httpx.Response, body: bytes) -> UpstreamError:
     )
 
 
-def _transport_error(provider: Provider, exc: httpx.HTTPError) -> UpstreamError:
+def _transport_error(provider: Provider, exc: httpx.HTTPError, redact: Redactor) -> UpstreamError:
     if isinstance(exc, ForbiddenAddress):
         return UpstreamError(str(exc))
     if isinstance(exc, httpx.ConnectTimeout):
         return UpstreamError(f"Timed out connecting to {provider.base_url}.")
     if isinstance(exc, httpx.TimeoutException):
         return _silence_error()
+    # These quote what the provider sent (a malformed header line, say).
     if isinstance(exc, httpx.ConnectError):
-        return UpstreamError(f"Could not connect to {provider.base_url}: {exc or 'refused'}.")
+        reason = redact.text(str(exc)) or "refused"
+        return UpstreamError(f"Could not connect to {provider.base_url}: {reason}.")
     if isinstance(exc, httpx.RemoteProtocolError):
-        return UpstreamError(f"The provider closed the connection early: {exc}.")
-    return UpstreamError(f"Network error talking to {provider.base_url}: {exc!r}.")
+        return UpstreamError(f"The provider closed the connection early: {redact.text(str(exc))}.")
+    return UpstreamError(f"Network error talking to {provider.base_url}: {redact.text(repr(exc))}.")
 
 
 def _silence_error() -> UpstreamError:
@@ -185,22 +195,32 @@ def _limit_bytes(response: httpx.Response) -> _ByteLimit:
 
 
 def _headers(provider: Provider) -> dict:
+    if provider.secrets_unreadable:
+        # Sent without them, a request would go out unauthenticated, or as someone else.
+        raise UpstreamError(provider.unreadable_message())
     # Uncompressed, so the byte limit counts what memory holds: a small gzip body can
     # inflate a thousandfold.
     return {**provider.request_headers(), "Accept-Encoding": "identity"}
 
 
-def _parse_json_object(text: str) -> dict:
+def _malformed(text: str, redact: Redactor) -> UpstreamError:
+    return UpstreamError(f"The provider sent a malformed chunk: {redact.text(text)[:200]!r}")
+
+
+def _parse_json_object(text: str, redact: Redactor) -> dict:
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise UpstreamError(f"The provider sent a malformed chunk: {text[:200]!r}") from exc
+        raise _malformed(text, redact) from exc
     if not isinstance(data, dict):
-        raise UpstreamError(f"The provider sent a malformed chunk: {text[:200]!r}")
+        raise _malformed(text, redact)
     if data.get("error"):
-        raise UpstreamError(
-            f"The provider reported an error: {_message_from_payload(data) or data['error']}"
-        )
+        message = _message_from_payload(data) or str(data["error"])
+        raise UpstreamError(f"The provider reported an error: {_shown(message, redact, 1000)}")
+    if redact.might_hide_a_secret(text):
+        # A provider's answer is kept and shown (raw response, finish_reason), and some
+        # gateways report the headers they saw in it.
+        data = redact.json(data)
     return data
 
 
@@ -210,56 +230,60 @@ async def stream_completion(provider: Provider, body: dict) -> AsyncIterator[Chu
     A non-streamed response (stream false, or a provider that ignores stream) is yielded as
     one chunk. Raises UpstreamError for every way a provider can fail.
     """
+    headers = _headers(provider)
+    redact = provider.redactor()
     try:
         if body.get("stream"):
             # Closed at once when the caller stops reading (at the output cap), which
             # closes the connection rather than leave it open until garbage collection.
-            async with contextlib.aclosing(_streamed(provider, body)) as chunks:
+            chunks = _streamed(provider, body, headers, redact)
+            async with contextlib.aclosing(chunks):
                 async for chunk in chunks:
                     yield chunk
         else:
-            yield await _whole(provider, body)
+            yield await _whole(provider, body, headers, redact)
     except httpx.HTTPError as exc:
-        raise _transport_error(provider, exc) from exc
+        raise _transport_error(provider, exc, redact) from exc
     except SSEError as exc:
-        raise UpstreamError(f"The provider's stream is not valid SSE: {exc}") from exc
-    except UpstreamError as exc:
-        exc.redact(provider.api_key)
-        raise
+        message = f"The provider's stream is not valid SSE: {redact.text(str(exc))}"
+        raise UpstreamError(message) from exc
 
 
-async def _whole(provider: Provider, body: dict) -> Chunk:
+async def _whole(provider: Provider, body: dict, headers: dict, redact: Redactor) -> Chunk:
     client = await _client_for(provider)
     async with client.stream(
-        "POST", provider.url("completions"), json=body, headers=_headers(provider)
+        "POST", provider.url("completions"), json=body, headers=headers
     ) as response:
         _limit_bytes(response)
-        return _json_response(response, await response.aread())
+        return _json_response(response, await response.aread(), redact)
 
 
-def _json_response(response: httpx.Response, raw: bytes) -> Chunk:
+def _json_response(response: httpx.Response, raw: bytes, redact: Redactor) -> Chunk:
     if response.is_error or response.is_redirect:
-        raise _status_error(response, raw)
+        raise _status_error(response, raw, redact)
     content_type = response.headers.get("content-type", "")
     if "json" not in content_type:
-        raise UpstreamError(f"The provider answered with {_error_detail(raw, content_type)}")
-    return Chunk(_parse_json_object(raw.decode("utf-8", errors="replace")))
+        detail = _error_detail(raw, content_type, redact)
+        raise UpstreamError(f"The provider answered with {detail}")
+    return Chunk(_parse_json_object(raw.decode("utf-8", errors="replace"), redact))
 
 
-async def _streamed(provider: Provider, body: dict) -> AsyncIterator[Chunk]:
+async def _streamed(
+    provider: Provider, body: dict, headers: dict, redact: Redactor
+) -> AsyncIterator[Chunk]:
     async with aconnect_sse(
         await _client_for(provider),
         "POST",
         provider.url("completions"),
         json=body,
-        headers=_headers(provider),
+        headers=headers,
     ) as event_source:
         response = event_source.response
         limited = _limit_bytes(response)
         is_event_stream = response.headers.get("content-type", "").startswith("text/event-stream")
         if response.is_error or response.is_redirect or not is_event_stream:
             # An error, or a provider that ignored stream=true and sent the whole response.
-            yield _json_response(response, await response.aread())
+            yield _json_response(response, await response.aread(), redact)
             return
         events = event_source.aiter_sse()
         async for event in _in_time(events, limited):
@@ -268,7 +292,7 @@ async def _streamed(provider: Provider, body: dict) -> AsyncIterator[Chunk]:
                 await _read_to_the_end(events)
                 return
             if data:
-                yield Chunk(_parse_json_object(data))
+                yield Chunk(_parse_json_object(data, redact))
         raise UpstreamError(
             "The stream ended without [DONE]: the provider hung up, so the output may be "
             "incomplete."
@@ -309,19 +333,18 @@ async def _read_to_the_end(events: AsyncIterator) -> None:
 
 async def list_models(provider: Provider) -> list[str]:
     """GET /models and return the model ids, sorted."""
+    headers = _headers(provider)
+    redact = provider.redactor()
     try:
         client = await _client_for(provider)
-        response = await client.get(
-            provider.url("models"), headers=provider.request_headers(), timeout=15
-        )
+        response = await client.get(provider.url("models"), headers=headers, timeout=15)
     except httpx.HTTPError as exc:
-        raise _transport_error(provider, exc) from exc
+        raise _transport_error(provider, exc, redact) from exc
     if response.is_error or response.is_redirect:
-        error = _status_error(response, response.content)
-        error.redact(provider.api_key)
-        raise error
+        raise _status_error(response, response.content, redact)
     try:
         payload = response.json()
-        return sorted({str(item["id"]) for item in payload["data"]})
+        # Ids can quote a secret too: fine-tuned models are named after their organization.
+        return sorted({redact.text(str(item["id"])) for item in payload["data"]})
     except (ValueError, KeyError, TypeError) as exc:
         raise UpstreamError("The provider's model list is not in the OpenAI format.") from exc

@@ -7,7 +7,8 @@ from django.db import models
 from django.db.models import Q
 
 from .quirks import Quirk
-from .secrets import EncryptedTextField
+from .redaction import Redactor
+from .secrets import EncryptedTextField, UnreadableSecret
 from .validators import BaseURLValidator
 
 # The system_key of the shared provider of the embedded local model.
@@ -80,7 +81,42 @@ class Provider(models.Model):
 
     @property
     def has_api_key(self) -> bool:
-        return bool(self.api_key)
+        return bool(self.api_key) or isinstance(self.api_key, UnreadableSecret)
+
+    @property
+    def secrets_unreadable(self) -> bool:
+        """Whether a stored secret is encrypted with a key the server no longer has."""
+        return self.unreadable_secrets != ""
+
+    @property
+    def unreadable_secrets(self) -> str:
+        """What cannot be read, in words: "API key", "extra headers", both, or ""."""
+        names = [
+            name
+            for name, value in (("API key", self.api_key), ("extra headers", self.extra_headers))
+            if isinstance(value, UnreadableSecret)
+        ]
+        return " and ".join(names)
+
+    def unreadable_message(self) -> str:
+        """Why the provider cannot be used now, and what to do; "" when it can."""
+        what = self.unreadable_secrets
+        if not what:
+            return ""
+        both = what == "API key and extra headers"
+        them, they_were = ("them", "they were") if both else ("it", "it was")
+        return (
+            f"The stored {what} cannot be decrypted with the current encryption key "
+            f"(PLAYGROUND_ENCRYPTION_KEY or SECRET_KEY changed since {they_were} saved), so "
+            f"nothing is sent to “{self.name}”. Enter {them} again on the provider's form "
+            "(staff, in the admin for a shared provider), or start the server with the old "
+            "key in PLAYGROUND_OLD_ENCRYPTION_KEYS (or the old SECRET_KEY in "
+            "SECRET_KEY_FALLBACKS)."
+        )
+
+    def redactor(self) -> Redactor:
+        """Takes this provider's secrets (key and header values) out of its answers."""
+        return Redactor.for_secrets(self.api_key, self.extra_header_items())
 
     def has_quirk(self, quirk: Quirk) -> bool:
         return quirk.value in self.quirks

@@ -1,11 +1,12 @@
 """GET /providers/models/?provider=<id>: the model suggestions, fetched from the provider."""
 
+import json
 import socket
 
 import pytest
 from django.core.cache import cache
 
-from ..factories import make_provider
+from ..factories import fake_header_value, make_provider
 from ..fake_upstream import Reply
 from .helpers import KEY
 
@@ -102,6 +103,45 @@ def test_a_provider_error_quoting_the_key_does_not_show_it(alice_client, alice_p
 
     assert b"Bad key" in response.content
     assert KEY.encode() not in response.content
+
+
+ORGANIZATION = fake_header_value("org-")
+
+
+@pytest.fixture
+def organization_provider(upstream):
+    """A shared provider sending an organization header, as OpenAI's own API takes one."""
+    headers = json.dumps({"OpenAI-Organization": ORGANIZATION})
+    return make_provider(owner=None, base_url=upstream.base_url, extra_headers=headers)
+
+
+def test_a_provider_error_quoting_a_header_value_does_not_show_it(
+    alice_client, organization_provider, upstream
+):
+    message = f"No such organization: {ORGANIZATION}."
+    upstream.models_reply = Reply({"error": {"message": message}}, status=401)
+
+    response = models_page(alice_client, organization_provider)
+
+    assert upstream.model_requests[-1].headers["OpenAI-Organization"] == ORGANIZATION
+    content = response.content.decode()
+    assert "No such organization: [the OpenAI-Organization header]." in content
+    assert ORGANIZATION not in content
+    assert ORGANIZATION[-12:] not in content
+
+
+def test_model_ids_quoting_a_header_value_do_not_show_it(
+    alice_client, organization_provider, upstream
+):
+    # Fine-tuned models are named after their organization: ft:base:org-…:name:id.
+    upstream.models = ["fake-model", f"ft:fake-model:{ORGANIZATION}:mine:1"]
+
+    response = models_page(alice_client, organization_provider)
+
+    content = response.content.decode()
+    assert '<option value="fake-model">' in content
+    assert '<option value="ft:fake-model:[the OpenAI-Organization header]:mine:1">' in content
+    assert ORGANIZATION not in content
 
 
 def test_a_shared_provider_lists_its_models(alice_client, upstream):

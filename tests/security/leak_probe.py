@@ -4,6 +4,7 @@ Not collected with the suite (the name does not start with test_): test_secrets_
 runs it in a pytest of its own and expects that session to fail.
 """
 
+import json
 import logging
 
 import pytest
@@ -17,6 +18,7 @@ from ..factories import fake_api_key, make_provider, make_session
 MARKED_KEY = fake_api_key("probe")
 # Without the marker: found because a provider was saved with it.
 PLAIN_KEY = "plain-probe-key-0123456789"
+PLAIN_HEADER_VALUE = "plain-probe-organization-0123456789"
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +35,15 @@ def test_a_key_in_a_page(alice_client, alice):
 def test_a_key_saved_without_the_marker_in_a_page(alice_client, alice):
     make_provider(owner=alice, api_key=PLAIN_KEY)
     make_session(alice, title=PLAIN_KEY, title_is_custom=True)
+
+    assert alice_client.get("/sessions/").status_code == 200
+
+
+def test_a_header_value_saved_without_the_marker_in_a_page(alice_client, alice):
+    make_provider(
+        owner=alice, extra_headers=json.dumps({"OpenAI-Organization": PLAIN_HEADER_VALUE})
+    )
+    make_session(alice, title=PLAIN_HEADER_VALUE, title_is_custom=True)
 
     assert alice_client.get("/sessions/").status_code == 200
 

@@ -35,12 +35,13 @@ def test_a_leaked_key_fails_the_session_whose_tests_all_pass():
         result = run_probe(Path(directory))
 
     output = result.stdout + result.stderr
-    assert "5 passed" in output, output
+    assert "6 passed" in output, output
     assert result.returncode == 1, output
     assert "API keys leaked" in output
     for where in [
         "in HTTP GET /sessions/ body (test tests/security/leak_probe.py::test_a_key_in_a_page)",
         "'plain-probe-key-0123456789' in HTTP GET /sessions/ body",
+        "'plain-probe-organization-0123456789' in HTTP GET /sessions/ body",
         "in ASGI websocket.send on /ws/watch/",
         "in log record of playground.probe",
         "server.log (test (files left by the suite))",
