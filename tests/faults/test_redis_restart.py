@@ -17,7 +17,8 @@ from websockets.sync.client import connect
 
 from tests.browser.live_daphne import LiveDaphne, free_port
 
-from .live import open_socket, receive_until, wait_until
+from ..fake_upstream import SSE, token_stream
+from .live import open_socket, receive_until, run_message, wait_until
 
 pytestmark = pytest.mark.skipif(
     shutil.which("redis-server") is None, reason="needs redis-server to start one of its own"
@@ -200,3 +201,51 @@ def test_the_first_live_start_after_redis_comes_back_works_on_each_process(
             state = next_frame(viewer, "live.state")
             assert state["available"] is True
             assert state["live"] is True
+
+
+def test_a_viewer_who_opened_the_page_while_redis_was_down_is_told_when_live_mode_is_back(
+    own_redis, presenter_server, viewer_server, alice, bob, shared_session
+):
+    session_id, token = shared_session
+    own_redis.stop()
+    with watch(viewer_server, bob, token) as viewer:
+        assert next_frame(viewer, "live.state")["available"] is False
+
+        own_redis.start()
+
+        # The same socket: bob's page does not reconnect, the server tells it.
+        back = next_frame(viewer, "live.state")
+        assert back["available"] is True
+        assert back["prompt"] == "Count to three"
+        with open_socket(presenter_server, alice) as presenter:
+            assert_goes_live(presenter, session_id)
+            assert next_frame(viewer, "live.state")["live"] is True
+
+
+def test_a_viewer_watching_through_a_redis_restart_sees_it_go_and_follows_the_demo_after(
+    own_redis, presenter_server, viewer_server, alice, bob, shared_session, upstream
+):
+    upstream.script(SSE(token_stream([" one", " two", " three"])))
+    provider = presenter_server.create_provider(alice, upstream.base_url)
+    session_id, token = shared_session
+    with (
+        open_socket(presenter_server, alice) as presenter,
+        watch(viewer_server, bob, token) as viewer,
+    ):
+        assert next_frame(viewer, "live.state")["available"] is True
+        assert_goes_live(presenter, session_id)
+        assert next_frame(viewer, "live.state")["live"] is True
+
+        own_redis.stop()
+        assert next_frame(viewer, "live.state")["available"] is False
+        # Redis comes back empty: bob's place among the viewers is gone with the rest.
+        own_redis.start()
+        back = next_frame(viewer, "live.state")
+        assert back["available"] is True
+        assert back["live"] is True
+
+        presenter.send(run_message(provider, "Count to three", session=session_id))
+        assert receive_until(presenter, "run.finished")[-1]["status"] == "completed"
+        seen = receive_until(viewer, "run.finished")
+    text = "".join(f["choices"]["0"] for f in seen if f["type"] == "delta")
+    assert text == " one two three"
