@@ -1,5 +1,6 @@
 """The viewer's socket of a shared session: read-only, it only ever receives."""
 
+import asyncio
 import contextlib
 
 from channels.db import database_sync_to_async
@@ -10,7 +11,15 @@ from playground.dispatch import LeanDispatch
 from playground.runs.outgoing import fit
 
 from .access import share_for_team_member, share_for_token
-from .live import add_viewer, announce_viewer_count, public_state, remove_viewer, viewers_group
+from .live import (
+    VIEWER_REJOIN_INTERVAL,
+    add_viewer,
+    announce_viewer_count,
+    join_viewers,
+    public_state,
+    remove_viewer,
+    viewers_group,
+)
 
 
 def _find_share(user, kwargs):
@@ -27,6 +36,7 @@ class WatchConsumer(LeanDispatch, AsyncJsonWebsocketConsumer):
     messages_without_database = frozenset({"live.frame"})
 
     share = None
+    rejoining: asyncio.Task | None = None
 
     async def connect(self):
         try:
@@ -37,26 +47,47 @@ class WatchConsumer(LeanDispatch, AsyncJsonWebsocketConsumer):
             await self.close()
             return
         self.session_id = self.share.session_id
-        live_available = True
-        try:
-            await self.channel_layer.group_add(viewers_group(self.session_id), self.channel_name)
-        except Exception:
-            live_available = False
+        live_available = await join_viewers(self.session_id, self.channel_name)
         await self.accept()
-        await self.send_json(
-            {
-                "type": "live.state",
-                "live": self.share.is_live and live_available,
-                "available": live_available,
-                **state,
-            }
-        )
+        await self.send_json(self._live_state(state, live_available))
+        self.rejoining = asyncio.ensure_future(self._keep_joining(live_available))
         count = await add_viewer(self.share, self.channel_name)
         await announce_viewer_count(self.session_id, count)
+
+    def _live_state(self, state: dict, live_available: bool) -> dict:
+        return {
+            "type": "live.state",
+            "live": self.share.is_live and live_available,
+            "available": live_available,
+            **state,
+        }
+
+    async def _keep_joining(self, live_available: bool):
+        # The server tells the page when live mode goes or comes back (join_viewers), with
+        # the session as it is then: the page has no reason to reconnect.
+        while True:
+            await asyncio.sleep(VIEWER_REJOIN_INTERVAL)
+            if await join_viewers(self.session_id, self.channel_name) == live_available:
+                continue
+            live_available = not live_available
+            try:
+                self.share, state = await database_sync_to_async(_find_share)(
+                    self.scope["user"], self.scope["url_route"]["kwargs"]
+                )
+            except Http404:
+                await self.close()
+                return
+            await self.send_json(self._live_state(state, live_available))
 
     async def disconnect(self, code):
         if self.share is None:
             return
+        if self.rejoining is not None:
+            # First, so that the group is not joined again after it is left below.
+            self.rejoining.cancel()
+            # Or it ended on a send to the socket that has just closed.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.rejoining
         with contextlib.suppress(Exception):
             await self.channel_layer.group_discard(
                 viewers_group(self.session_id), self.channel_name

@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 # The longest a token waits to be relayed to viewers, batched with the tokens after it.
 RELAY_INTERVAL = 0.05
+# How often a viewer's socket takes its place among the viewers again (join_viewers).
+VIEWER_REJOIN_INTERVAL = 2.0
 
 
 def viewers_group(session_id: int) -> str:
@@ -46,6 +48,20 @@ LIVE_UNAVAILABLE_MESSAGE = (
 def live_mode_available() -> bool:
     """For pages: the in-process channel layer always works; Redis, while it answers."""
     return not settings.REDIS_URL or redis_answers(settings.REDIS_URL)
+
+
+async def join_viewers(session_id: int, channel_name: str) -> bool:
+    """Puts a viewer's channel in the session's group; False while Redis cannot be reached.
+
+    Joining again is harmless, and a viewer's socket does so every VIEWER_REJOIN_INTERVAL:
+    that is how an open share page learns that Redis is down or back, and how it keeps its
+    place when Redis comes back empty (a restart without persistence loses every group).
+    """
+    try:
+        await get_channel_layer().group_add(viewers_group(session_id), channel_name)
+    except Exception:
+        return False
+    return True
 
 
 async def send_to_viewers(session_id: int, frame: dict) -> None:
