@@ -1,6 +1,6 @@
 """The playground socket: validates run requests, starts and stops runs, relays their frames.
 
-Client → server: {"action": "run", ...form fields...} or {"action": "stop"}.
+Client → server: {"action": "run", ...form fields...}, {"action": "stop"} or {"action": "ping"}.
 Server → client: run.started, delta, run.finished, form.invalid and error frames (README).
 """
 
@@ -104,6 +104,7 @@ class PlaygroundConsumer(LeanDispatch, AsyncJsonWebsocketConsumer):
             "stop": self.handle_stop,
             "live.start": self.handle_live_start,
             "live.stop": self.handle_live_stop,
+            "ping": self.handle_ping,
         }
         action = content.get("action")
         handler = handlers.get(action) if isinstance(action, str) else None
@@ -180,6 +181,10 @@ class PlaygroundConsumer(LeanDispatch, AsyncJsonWebsocketConsumer):
         await self.send_frame({**frame, "html": html})
         if for_viewers:
             await self._relay({**frame, "html": viewer_html})
+
+    async def handle_ping(self, content):
+        # The page pings when the socket has been quiet, to tell a hung server from an idle one.
+        await self.send_frame({"type": "pong"})
 
     async def handle_stop(self, content):
         if not (self.run_task and not self.run_task.done()):

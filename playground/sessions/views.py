@@ -33,9 +33,11 @@ def _new_session(user) -> PlaygroundSession:
 @login_required
 @require_GET
 def playground(request):
-    """Opening the playground starts a new session, or reuses an untouched one."""
+    """Opening the playground goes back to the session edited last (a closed tab loses
+    nothing), or starts one; "New session" starts afresh."""
+    # Sessions are ordered by updated_at, which every edit, run and rename moves on.
     latest = PlaygroundSession.objects.owned_by(request.user).first()
-    session = latest if latest and latest.is_pristine else _new_session(request.user)
+    session = latest or _new_session(request.user)
     return redirect("session_detail", pk=session.pk)
 
 

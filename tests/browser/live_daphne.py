@@ -308,6 +308,13 @@ class LiveDaphne:
         self._signal(signal.SIGKILL)
         self.process.wait()
 
+    def pause(self) -> None:
+        """Freezes daphne (SIGSTOP), like a hung server: its sockets stay open, silent."""
+        self._signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self._signal(signal.SIGCONT)
+
     def close(self) -> None:
         """Ends daphne and the helper at the end of a test (no need to be graceful then)."""
         self.kill()
