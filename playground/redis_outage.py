@@ -130,6 +130,9 @@ class OutageTolerantRedisChannelLayer(RedisChannelLayer):
     """
 
     unreachable = False
+    # Counts the outages: messages sent meanwhile were lost, re-checks of access among them,
+    # so each socket re-checks after one (accounts/sockets.py).
+    outages = 0
 
     async def receive(self, channel):
         while True:
@@ -138,6 +141,7 @@ class OutageTolerantRedisChannelLayer(RedisChannelLayer):
             except (RedisError, OSError) as exc:
                 if not self.unreachable:
                     logger.warning("Redis is unreachable; sockets wait for it: %s", exc)
+                    self.outages += 1
                 self.unreachable = True
                 await asyncio.sleep(RECONNECT_DELAY)
                 continue

@@ -105,6 +105,11 @@ def ask_users_to_recheck(user_ids, ended_session: str | None = None) -> None:
     ask_to_recheck([user_group(pk) for pk in user_ids], ended_session)
 
 
+# Messages handled without the re-check owed after an outage: the first and last of a
+# socket, and a re-check itself.
+OUTAGE_BLIND_MESSAGES = frozenset({"websocket.connect", "websocket.disconnect", "access.recheck"})
+
+
 class ClosesWhenAccessEnds:
     """A consumer mixin: re-checks access on every "access.recheck" message, and closes the
     socket, after an `access.revoked` frame saying why, once access is gone.
@@ -117,12 +122,26 @@ class ClosesWhenAccessEnds:
     access_revoked_error = "Your access ended."
     access_ended = False
     _user_group: str | None = None
+    _outages_seen: int | None = None
 
     def has_access(self, user) -> bool:
         raise NotImplementedError
 
     def has_access_now(self) -> bool:
         return self.has_access(socket_user(self.scope))
+
+    async def dispatch(self, message):
+        # A re-check sent while Redis was down is lost: after an outage (redis_outage.py
+        # counts them), the socket's next message waits for a re-check of its own.
+        outages = getattr(self.channel_layer, "outages", 0)
+        if self._outages_seen is None or message["type"] in OUTAGE_BLIND_MESSAGES:
+            self._outages_seen = outages
+        elif outages != self._outages_seen:
+            self._outages_seen = outages
+            await self.access_recheck({})
+            if self.access_ended:
+                return
+        await super().dispatch(message)
 
     async def join_user_group(self) -> None:
         """Joins the user's group, so a logout or a password change reaches this socket."""
