@@ -81,9 +81,9 @@ def socket_user(scope):
 def ask_to_recheck(groups, ended_session: str | None = None) -> None:
     """Asks the sockets in these channel-layer groups to re-check their access.
 
-    Sent once the current transaction commits, so the check sees the change. Best effort:
-    with Redis down the message is lost (and so is anything those sockets could relay),
-    and the change that asked must not fail for it.
+    Sent once the current transaction commits, so the check sees the change. With Redis
+    down the message is lost, and the change that asked must not fail for it: the sockets
+    re-check by themselves once Redis is back (ClosesWhenAccessEnds.dispatch).
     """
     message = {"type": "access.recheck"}
     if ended_session is not None:
