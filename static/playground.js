@@ -158,7 +158,14 @@
     "live.ended"() {
       showLive(false, "The live demo has ended; its runs stay on the share page.");
     },
+    "access.revoked"(frame) {
+      // The server then closes the socket for good (code 4403, which htmx's ws extension
+      // does not reconnect after): the page says why and what to do.
+      loginEnded = true;
+      showSocketError(frame.error);
+    },
   };
+  let loginEnded = false;
 
   // Presenter mode's live-demo controls.
   const liveControls = document.getElementById("live-controls");
@@ -310,6 +317,10 @@
   root.addEventListener("htmx:wsError", () => {
     socketState.dataset.state = "closed";
     socketState.textContent = "Connection error: reconnecting…";
+  });
+  // After the wsClose listener above: a socket closed for its login is not coming back.
+  root.addEventListener("htmx:wsClose", () => {
+    if (loginEnded) socketState.textContent = "Disconnected: reload the page.";
   });
   root.addEventListener("htmx:wsBeforeMessage", (event) => {
     event.preventDefault(); // frames are JSON, handled here rather than swapped by htmx

@@ -2,6 +2,7 @@
 
 Client → server: {"action": "run", ...form fields...}, {"action": "stop"} or {"action": "ping"}.
 Server → client: run.started, delta, run.finished, form.invalid and error frames (README).
+The socket lives only as long as its login: see accounts/sockets.py.
 """
 
 import asyncio
@@ -14,6 +15,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import DatabaseError
 from django.template.loader import render_to_string
 
+from playground.accounts.sockets import ClosesWhenAccessEnds
 from playground.dispatch import LeanDispatch
 from playground.ids import parse_id
 from playground.sessions.models import PlaygroundSession
@@ -26,6 +28,7 @@ from playground.sharing.live import (
     public_state,
     send_to_viewers,
     start_live,
+    still_live,
 )
 
 from .execution import NOT_SAVED, RunExecution
@@ -50,6 +53,17 @@ SOCKET_CLOSED = (
     "the text received until then is kept."
 )
 
+# What a socket whose login ended (a logout, a password change elsewhere) is told, and what
+# the card of a run it had going says.
+LOGIN_ENDED = (
+    "This page's login ended (a logout or a password change). "
+    "Reload the page, and log in again if asked."
+)
+LOGIN_ENDED_DURING_RUN = (
+    "This page's login ended during this run (a logout or a password change), so the run "
+    "stopped there; the text received until then is kept."
+)
+
 
 def render_run(run: Run, read_only: bool = False) -> str:
     return render_to_string("runs/playground.html#run-card", {"run": run, "read_only": read_only})
@@ -68,9 +82,10 @@ def _owned_session(user, session_id):
     return PlaygroundSession.objects.owned_by(user).select_related("provider").filter(pk=pk).first()
 
 
-class PlaygroundConsumer(LeanDispatch, AsyncJsonWebsocketConsumer):
+class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketConsumer):
     # A run's message goes straight to its handler: on the way to the first token.
-    messages_without_database = frozenset({"websocket.receive", "live.viewers"})
+    messages_without_database = frozenset({"websocket.receive", "live.viewers", "access.recheck"})
+    access_revoked_error = LOGIN_ENDED
 
     run_task: asyncio.Task | None = None
     execution: RunExecution | None = None
@@ -82,9 +97,14 @@ class PlaygroundConsumer(LeanDispatch, AsyncJsonWebsocketConsumer):
         if not self.scope["user"].is_authenticated:
             await self.close()
             return
+        await self.join_user_group()
         await self.accept()
 
+    def has_access(self, user) -> bool:
+        return user.is_authenticated
+
     async def disconnect(self, code):
+        await self.leave_user_group()
         # Closing the tab stops the run: cancelling closes the upstream connection.
         await self._stop_run_task()
         # A presenter who leaves ends the demo; the runs stay on the share page.
@@ -125,11 +145,14 @@ class PlaygroundConsumer(LeanDispatch, AsyncJsonWebsocketConsumer):
             )
             return
         try:
-            launch = await database_sync_to_async(launch_run)(self.scope["user"], content)
+            launch = await database_sync_to_async(self._launch_if_logged_in)(content)
         except DatabaseError:
             # PostgreSQL restarting, say: the socket stays, and the next run may work.
             logger.warning("Could not start a run", exc_info=True)
             await self.send_frame({"type": "error", "error": DATABASE_DOWN})
+            return
+        if launch is None:
+            await self.revoke_access()
             return
         if launch.error:
             await self.send_frame({"type": "error", "error": launch.error})
@@ -160,6 +183,13 @@ class PlaygroundConsumer(LeanDispatch, AsyncJsonWebsocketConsumer):
             after_save=functools.partial(_render_cards, for_viewers=for_viewers),
         )
         self.run_task = asyncio.create_task(self._execute(self.execution, for_viewers))
+
+    def _launch_if_logged_in(self, content):
+        # In the same trip to the database thread as the launch: a socket opened before a
+        # logout or a password change elsewhere starts nothing, even if it missed the push.
+        if not self.has_access_now():
+            return None
+        return launch_run(self.scope["user"], content)
 
     async def _execute(self, execution: RunExecution, for_viewers: bool) -> None:
         run = await execution()
@@ -192,15 +222,18 @@ class PlaygroundConsumer(LeanDispatch, AsyncJsonWebsocketConsumer):
             return
         self.execution.stop()
 
-    async def _stop_run_task(self):
+    async def _stop_run_task(self, reason=SOCKET_CLOSED):
         task = self.run_task
         if task and not task.done():
-            self.execution.stop(SOCKET_CLOSED)
+            self.execution.stop(reason)
             await asyncio.wait([task], timeout=SHUTDOWN_GRACE_SECONDS)
 
     # --- live demos -----------------------------------------------------------------------
 
     async def handle_live_start(self, content):
+        if not await database_sync_to_async(self.has_access_now)():
+            await self.revoke_access()
+            return
         session = await _owned_session(self.scope["user"], content.get("session"))
         if session is None:
             await self.send_frame({"type": "error", "error": "No such session."})
@@ -249,6 +282,17 @@ class PlaygroundConsumer(LeanDispatch, AsyncJsonWebsocketConsumer):
             logger.warning("Could not leave the presenter group of session %s", session_id)
         await self._relay({"type": "live.ended"}, session_id)
         self.viewer_relay = None
+
+    async def on_access_revoked(self):
+        await self._stop_run_task(LOGIN_ENDED_DURING_RUN)
+        await self._end_live()
+
+    async def access_recheck(self, event):
+        await super().access_recheck(event)
+        # A share made private ends its demo (sharing/views.py): the relay stops with it.
+        if self.presenting is not None and not await still_live(self.presenting):
+            await self._end_live()
+            await self.send_frame({"type": "live.ended"})
 
     async def live_viewers(self, event):
         await self.send_frame({"type": "live.viewers", "count": event["count"]})

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from playground.sessions.models import PlaygroundSession
 
-from .access import share_for_team_member, share_for_token
+from .access import ACCESS_ENDED, share_for_team_member, share_for_token
 from .fork import fork_session
 from .forms import ShareForm
 from .live import live_mode_available, public_state, send_to_viewers_now
@@ -90,6 +90,7 @@ def _render_shared(request, share, watch_path, fork_url):
             "read_only": True,
             "watch_path": watch_path,
             "fork_url": fork_url,
+            "access_ended": ACCESS_ENDED,
             "live_unavailable": not live_mode_available(),
         },
     )
