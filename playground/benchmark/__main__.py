@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from playground.runs.coalescer import FRAME_INTERVAL
+from playground.execution.coalescer import FRAME_INTERVAL
 
 from . import report
 from .figures import FIGURES, FULL, SAVE_INTERVAL, SMOKE, Bench, run_figure

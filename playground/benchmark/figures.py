@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from playground.runs.coalescer import FRAME_INTERVAL
+from playground.execution.coalescer import FRAME_INTERVAL
 
 from .clients import (
     StreamRecord,

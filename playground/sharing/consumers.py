@@ -12,8 +12,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 
 from playground.accounts.sockets import ClosesWhenAccessEnds
-from playground.dispatch import LeanDispatch
-from playground.runs.outgoing import fit
+from playground.sockets.dispatch import LeanDispatch
+from playground.sockets.outgoing import fit
 
 from .access import ACCESS_ENDED, share_for_team_member, share_for_token
 from .live import (
@@ -139,6 +139,6 @@ class WatchConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketConsum
     async def live_frame(self, event):
         if self.access_ended:
             return  # sent before this socket left the group
-        # The presenter's frames, each within daphne's message size limit (runs/outgoing.py).
+        # The presenter's frames, each within daphne's message size limit (sockets/outgoing.py).
         for text in fit(event["frame"]):
             await self.send(text_data=text)

@@ -1,8 +1,10 @@
-"""A change to who may watch a session asks its viewers and presenter to re-check access.
+"""Sharing's answers to what the apps below it announce (they may not import sharing).
 
-Replacing or revoking the link, another visibility, another team, the session moved to the
-trash or deleted: each can cut off sockets that are watching right now
-(accounts/sockets.py closes them).
+A change to who may watch a session asks its viewers and presenter to re-check access:
+replacing or revoking the link, another visibility, another team, the session moved to the
+trash or deleted can each cut off sockets that are watching right now (accounts/sockets.py
+closes them). And the sessions app's own signals: an autosave reaches a live demo's viewers,
+and the sessions list shows what teams share.
 """
 
 from django.db.models.signals import post_delete, post_save
@@ -10,8 +12,10 @@ from django.dispatch import receiver
 
 from playground.accounts.sockets import ask_to_recheck
 from playground.sessions.models import PlaygroundSession
+from playground.sessions.signals import readable_sessions, state_saved
 
-from .live import presenter_group, viewers_group
+from .access import team_sessions
+from .live import presenter_group, show_state_to_live_viewers, viewers_group
 from .models import SessionShare
 
 # Going live or ending a demo saves live_since alone; nobody's access changes with it.
@@ -40,3 +44,13 @@ def session_saved(sender, instance, update_fields, **kwargs):
     # shared no more (access.py).
     if update_fields is not None and "deleted_at" in update_fields:
         _recheck_watchers(instance.pk)
+
+
+@receiver(state_saved, dispatch_uid="sharing_show_saved_state")
+def state_saved_live(sender, session, **kwargs):
+    show_state_to_live_viewers(session)
+
+
+@receiver(readable_sessions, dispatch_uid="sharing_team_sessions")
+def sessions_shared_with_teams(sender, user, **kwargs):
+    return team_sessions(user)

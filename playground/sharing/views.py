@@ -3,10 +3,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from playground.sessions.models import PlaygroundSession
+from playground.sessions.views import render_session_page
 
 from .access import ACCESS_ENDED, share_for_team_member, share_for_token
 from .fork import fork_session
@@ -135,4 +135,6 @@ def _forked(request, share):
 def session_present(request, pk):
     """Presenter mode: the session page in large type, with the live-demo controls."""
     share = _own_share(request, pk)
-    return redirect(f"{reverse('session_detail', args=[share.session_id])}?present=1")
+    return render_session_page(
+        request, share.session, presenting=True, live_unavailable=not live_mode_available()
+    )

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from playground.runs.frames import daphne_command
+from playground.sockets.frames import daphne_command
 from tests.factories import PASSWORD
 
 REPO = Path(__file__).resolve().parents[2]

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from playground.runs.consumers import LOGIN_ENDED
+from playground.execution.consumers import LOGIN_ENDED
 
 pytestmark = pytest.mark.browser
 

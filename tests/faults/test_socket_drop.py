@@ -14,7 +14,7 @@ import threading
 import pytest
 from playwright.sync_api import expect
 
-from playground.runs.consumers import SOCKET_CLOSED
+from playground.execution.consumers import SOCKET_CLOSED
 
 from ..fake_upstream import SSE, token_stream
 from .live import stored_run, wait_for_stored_run

@@ -10,7 +10,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from playground.accounts.sockets import ACCESS_REVOKED_CLOSE_CODE
-from playground.runs.consumers import LOGIN_ENDED, LOGIN_ENDED_DURING_RUN
+from playground.execution.consumers import LOGIN_ENDED, LOGIN_ENDED_DURING_RUN
 from playground.runs.models import Run, RunStatus
 from playground.sessions.models import PlaygroundSession
 from playground.sharing.models import SessionShare, Visibility, new_token

@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from playground.providers.client import UpstreamError, stream_completion
 from playground.providers.models import Provider
+from playground.runs.models import Run, RunStatus
 
 from .accumulator import CompletionAccumulator
 from .coalescer import FrameCoalescer
 from .fanout import plan_requests, quirk_notices, sent_requests
-from .models import Run, RunStatus
 from .notices import shortfall_notices
 
 logger = logging.getLogger(__name__)

@@ -3,40 +3,30 @@
 Client → server: {"action": "run", ...form fields...}, {"action": "stop"} or {"action": "ping"}.
 Server → client: run.started, delta, run.finished, form.invalid and error frames (README).
 The socket lives only as long as its login: see accounts/sockets.py.
+
+The apps above extend it through one hook, relay_for(run), and their own actions
+(sharing's presenter relays a live session's runs to its viewers: sharing/presenter.py).
 """
 
 import asyncio
-import contextlib
 import functools
 import logging
+from typing import Protocol
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import DatabaseError
-from django.template.loader import render_to_string
 
 from playground.accounts.sockets import ClosesWhenAccessEnds
-from playground.dispatch import LeanDispatch
-from playground.ids import parse_id
-from playground.sessions.models import PlaygroundSession
-from playground.sharing.live import (
-    LIVE_UNAVAILABLE_MESSAGE,
-    LiveUnavailable,
-    ViewerRelay,
-    end_live,
-    presenter_group,
-    public_state,
-    send_to_viewers,
-    start_live,
-    still_live,
-)
+from playground.completions.request_body import expected_choice_count
+from playground.runs.cards import render_run_card
+from playground.runs.models import Run
+from playground.sockets.dispatch import LeanDispatch
+from playground.sockets.frames import RefusedFrame, read_message
+from playground.sockets.outgoing import fit
 
 from .execution import NOT_SAVED, RunExecution
-from .frames import RefusedFrame, read_message
 from .launch import launch_run
-from .models import Run
-from .outgoing import fit
-from .request_body import expected_choice_count
 
 logger = logging.getLogger(__name__)
 
@@ -65,33 +55,24 @@ LOGIN_ENDED_DURING_RUN = (
 )
 
 
-def render_run(run: Run, read_only: bool = False) -> str:
-    return render_to_string("runs/playground.html#run-card", {"run": run, "read_only": read_only})
+class Relay(Protocol):
+    """Where a run's frames go besides this socket (a live demo's viewers, say)."""
+
+    async def send(self, frame: dict) -> None: ...
 
 
-def _render_cards(run: Run, for_viewers: bool) -> tuple[str, str | None]:
-    """The run's card for its page and, when it is presented live, for the viewers."""
-    return render_run(run), render_run(run, read_only=True) if for_viewers else None
-
-
-@database_sync_to_async
-def _owned_session(user, session_id):
-    pk = parse_id(session_id)
-    if pk is None:
-        return None
-    return PlaygroundSession.objects.owned_by(user).select_related("provider").filter(pk=pk).first()
+def _render_cards(run: Run, for_relay: bool) -> tuple[str, str | None]:
+    """The run's card for its page and, when it is relayed, the read-only one."""
+    return render_run_card(run), render_run_card(run, read_only=True) if for_relay else None
 
 
 class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketConsumer):
     # A run's message goes straight to its handler: on the way to the first token.
-    messages_without_database = frozenset({"websocket.receive", "live.viewers", "access.recheck"})
+    messages_without_database = frozenset({"websocket.receive", "access.recheck"})
     access_revoked_error = LOGIN_ENDED
 
     run_task: asyncio.Task | None = None
     execution: RunExecution | None = None
-    # The session this socket presents live, if any: its runs are relayed to viewers.
-    presenting: int | None = None
-    viewer_relay: ViewerRelay | None = None
 
     async def connect(self):
         if not self.scope["user"].is_authenticated:
@@ -107,8 +88,6 @@ class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketC
         await self.leave_user_group()
         # Closing the tab stops the run: cancelling closes the upstream connection.
         await self._stop_run_task()
-        # A presenter who leaves ends the demo; the runs stay on the share page.
-        await self._end_live()
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         try:
@@ -118,25 +97,28 @@ class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketC
             return
         await self.receive_json(message)
 
+    def action_handlers(self) -> dict:
+        """The client's actions and their handlers; a subclass adds its own."""
+        return {"run": self.handle_run, "stop": self.handle_stop, "ping": self.handle_ping}
+
     async def receive_json(self, content, **kwargs):
-        handlers = {
-            "run": self.handle_run,
-            "stop": self.handle_stop,
-            "live.start": self.handle_live_start,
-            "live.stop": self.handle_live_stop,
-            "ping": self.handle_ping,
-        }
+        handlers = self.action_handlers()
         action = content.get("action")
         handler = handlers.get(action) if isinstance(action, str) else None
         if handler is None:
+            names = [f"'{name}'" for name in handlers if name != "ping"]
             await self.send_frame(
                 {
                     "type": "error",
-                    "error": "Unknown action: send 'run', 'stop', 'live.start' or 'live.stop'.",
+                    "error": f"Unknown action: send {', '.join(names[:-1])} or {names[-1]}.",
                 }
             )
             return
         await handler(content)
+
+    def relay_for(self, run: Run) -> Relay | None:
+        """The hook: where this run's frames go besides this socket (None: nowhere)."""
+        return None
 
     async def handle_run(self, content):
         if self.run_task and not self.run_task.done():
@@ -161,10 +143,9 @@ class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketC
             await self.send_frame({"type": "form.invalid", "errors": launch.form.errors})
             return
         run = launch.run
-        relay = self.send_frame
-        if self.presenting == run.session_id:
-            relay = self.send_frame_and_relay
-        await relay(
+        relay = self.relay_for(run)
+        send = self.send_frame if relay is None else self._sender_with(relay)
+        await send(
             {
                 "type": "run.started",
                 "run": run.pk,
@@ -174,15 +155,21 @@ class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketC
                 "sent_requests": run.sent_requests,
             }
         )
-        for_viewers = relay != self.send_frame
         self.execution = RunExecution(
             run,
             launch.form.cleaned_data["provider"],
-            relay,
+            send,
             # Rendered right after the final save, in the same trip to the database thread.
-            after_save=functools.partial(_render_cards, for_viewers=for_viewers),
+            after_save=functools.partial(_render_cards, for_relay=relay is not None),
         )
-        self.run_task = asyncio.create_task(self._execute(self.execution, for_viewers))
+        self.run_task = asyncio.create_task(self._execute(self.execution, relay))
+
+    def _sender_with(self, relay: Relay):
+        async def send_and_relay(frame: dict) -> None:
+            await self.send_frame(frame)
+            await relay.send(frame)
+
+        return send_and_relay
 
     def _launch_if_logged_in(self, content):
         # In the same trip to the database thread as the launch: a socket opened before a
@@ -191,7 +178,7 @@ class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketC
             return None
         return launch_run(self.scope["user"], content)
 
-    async def _execute(self, execution: RunExecution, for_viewers: bool) -> None:
+    async def _execute(self, execution: RunExecution, relay: Relay | None) -> None:
         run = await execution()
         frame = {
             "type": "run.finished",
@@ -204,13 +191,13 @@ class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketC
         if not execution.saved:
             frame = {**frame, "html": None, "saved": False, "error": NOT_SAVED}
             await self.send_frame(frame)
-            if for_viewers:
-                await self._relay(frame)
+            if relay is not None:
+                await relay.send(frame)
             return
-        html, viewer_html = execution.after_save_result
+        html, relayed_html = execution.after_save_result
         await self.send_frame({**frame, "html": html})
-        if for_viewers:
-            await self._relay({**frame, "html": viewer_html})
+        if relay is not None:
+            await relay.send({**frame, "html": relayed_html})
 
     async def handle_ping(self, content):
         # The page pings when the socket has been quiet, to tell a hung server from an idle one.
@@ -228,87 +215,8 @@ class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketC
             self.execution.stop(reason)
             await asyncio.wait([task], timeout=SHUTDOWN_GRACE_SECONDS)
 
-    # --- live demos -----------------------------------------------------------------------
-
-    async def handle_live_start(self, content):
-        if not await database_sync_to_async(self.has_access_now)():
-            await self.revoke_access()
-            return
-        session = await _owned_session(self.scope["user"], content.get("session"))
-        if session is None:
-            await self.send_frame({"type": "error", "error": "No such session."})
-            return
-        share = await start_live(session)
-        if share is None:
-            await self.send_frame(
-                {"type": "error", "error": "Share the session (team or link) before going live."}
-            )
-            return
-        try:
-            await self.channel_layer.group_add(presenter_group(session.pk), self.channel_name)
-            await send_to_viewers(
-                session.pk,
-                {
-                    "type": "live.state",
-                    "live": True,
-                    **await database_sync_to_async(public_state)(session),
-                },
-            )
-        except Exception:
-            logger.warning("Session %s could not go live", session.pk, exc_info=True)
-            await end_live(session.pk)
-            await self.send_frame({"type": "error", "error": LIVE_UNAVAILABLE_MESSAGE})
-            return
-        self.presenting = session.pk
-        self.viewer_relay = ViewerRelay(session.pk)
-        viewers = await database_sync_to_async(share.viewers.count)()
-        await self.send_frame({"type": "live.started", "session": session.pk, "viewers": viewers})
-
-    async def handle_live_stop(self, content):
-        if self.presenting is None:
-            await self.send_frame({"type": "error", "error": "This page is not presenting."})
-            return
-        await self._end_live()
-        await self.send_frame({"type": "live.ended"})
-
-    async def _end_live(self):
-        session_id, self.presenting = self.presenting, None
-        if session_id is None:
-            return
-        await end_live(session_id)
-        try:
-            await self.channel_layer.group_discard(presenter_group(session_id), self.channel_name)
-        except Exception:
-            logger.warning("Could not leave the presenter group of session %s", session_id)
-        await self._relay({"type": "live.ended"}, session_id)
-        self.viewer_relay = None
-
     async def on_access_revoked(self):
         await self._stop_run_task(LOGIN_ENDED_DURING_RUN)
-        await self._end_live()
-
-    async def access_recheck(self, event):
-        await super().access_recheck(event)
-        # A share made private ends its demo (sharing/views.py): the relay stops with it.
-        if self.presenting is not None and not await still_live(self.presenting):
-            await self._end_live()
-            await self.send_frame({"type": "live.ended"})
-
-    async def live_viewers(self, event):
-        await self.send_frame({"type": "live.viewers", "count": event["count"]})
-
-    async def send_frame_and_relay(self, frame: dict) -> None:
-        await self.send_frame(frame)
-        await self._relay(frame)
-
-    async def _relay(self, frame: dict, session_id: int | None = None) -> None:
-        # Without the channel layer the presenter's own run goes on; only viewers miss it.
-        relay = self.viewer_relay
-        with contextlib.suppress(LiveUnavailable):
-            if relay is not None and session_id in (None, relay.session_id):
-                await relay.send(frame)
-            else:
-                await send_to_viewers(session_id or self.presenting, frame)
 
     async def send_frame(self, frame: dict) -> None:
         """Sends a frame, ignoring a socket that is already gone (the run still saves).
