@@ -37,14 +37,17 @@ class CompletionAccumulator:
         keys = ("prompt_tokens", "completion_tokens", "total_tokens")
         return {key: sum(u.get(key) or 0 for u in usages) for key in keys}
 
-    def add(self, data: dict, from_provider: bool = True) -> dict[int, str]:
+    def add(
+        self, data: dict, from_provider: bool = True, size: int | None = None
+    ) -> dict[int, str]:
         """Takes one chunk; returns the new text of each choice it carried.
 
         A chunk the playground made itself (from_provider=False) stays out of the raw view.
+        size: the chunk's length as the provider sent it, when known; else it is measured.
         """
         if from_provider:
             self.chunk_count += 1
-            self._keep_raw(data)
+            self._keep_raw(data, size)
         if isinstance(data.get("usage"), dict):
             if not self._usages:
                 self._usages.append({})
@@ -86,10 +89,10 @@ class CompletionAccumulator:
             if isinstance(values, list):
                 merged[key].extend(values)
 
-    def _keep_raw(self, data: dict) -> None:
+    def _keep_raw(self, data: dict, size: int | None) -> None:
         if self.raw_truncated:
             return
-        size = len(json.dumps(data))
+        size = len(json.dumps(data)) if size is None else size
         if self._raw_bytes + size > RAW_LIMIT_BYTES:
             self.raw_truncated = True
             return

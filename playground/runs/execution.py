@@ -166,7 +166,7 @@ class RunExecution:
             chunks = stream_completion(self.provider, request.body)
             async with contextlib.aclosing(chunks):
                 async for chunk in chunks:
-                    deltas = self.accumulator.add(chunk.data)
+                    deltas = self.accumulator.add(chunk.data, size=chunk.size)
                     if deltas:
                         if self.first_token_at is None:
                             self.first_token_at = time.perf_counter()
