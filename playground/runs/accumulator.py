@@ -100,6 +100,12 @@ class CompletionAccumulator:
         self.raw.append(data)
 
     @property
+    def whole_size(self) -> int:
+        """The characters of the text and of the raw response as the provider sent it: what
+        shows the run whole, its card, is larger still."""
+        return self.text_chars + self._raw_bytes
+
+    @property
     def received_text(self) -> bool:
         return any(self._parts.values())
 
