@@ -19,7 +19,7 @@ help:
 	@echo "make run    set up and serve the playground on http://127.0.0.1:8000"
 	@echo "make test   set up, lint and run every test (SQLite, then PostgreSQL + Redis)"
 	@echo "make lint   ruff and djade checks only"
-	@echo "make bench  measure what the playground adds to streaming (about 4 minutes)"
+	@echo "make bench  measure what the playground adds to streaming (about 5 minutes)"
 
 $(STAMP): pyproject.toml
 	@python_bin=$$(bin/find-python) || exit 1; \

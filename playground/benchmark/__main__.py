@@ -112,7 +112,8 @@ def main(argv=None) -> int:
     print()
     for figure in figures:
         if extra := report.levels_table(figure):
-            print(f"Figure {figure.key} by level (medians):\n{extra}\n")
+            by = "length" if figure.key == "8" else "level"
+            print(f"Figure {figure.key} by {by} (medians):\n{extra}\n")
     print(report.notes(figures))
     print(f"\nJSON: {args.json}")
     failed = results["errors"] or results["tokens_lost"] or results["tokens_reordered"]

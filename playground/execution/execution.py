@@ -170,7 +170,7 @@ class RunExecution:
             chunks = stream_completion(self.provider, request.body)
             async with contextlib.aclosing(chunks):
                 async for chunk in chunks:
-                    deltas = self.accumulator.add(chunk.data)
+                    deltas = self.accumulator.add(chunk.data, size=chunk.size)
                     if deltas:
                         # A non-streamed answer comes whole: it has no first token to time.
                         if self.first_token_at is None and request.body.get("stream"):
