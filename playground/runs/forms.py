@@ -5,6 +5,7 @@ import json
 from django import forms
 from django.conf import settings
 
+from playground.json_values import is_integer, strict_loads
 from playground.providers.models import Provider
 
 from .escapes import decode_escapes
@@ -76,15 +77,9 @@ def _integer(label, minimum, maximum, default, help_text):
     )
 
 
-def _reject_constant(name: str):
-    # Python's json reads NaN and Infinity, but they are not JSON: providers and PostgreSQL
-    # reject them, and httpx refuses to send them.
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def _parse_json(text: str, label: str):
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = strict_loads(text)
     except json.JSONDecodeError as exc:
         raise forms.ValidationError(
             f"{label} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
@@ -105,10 +100,6 @@ def _check_prompt_length(text: str, label: str) -> None:
         raise forms.ValidationError(
             f"{label} is too long: at most {cap:,} characters (it has {len(text):,})."
         )
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class StopSequencesField(forms.Field):
@@ -304,10 +295,10 @@ class CompletionForm(forms.Form):
             raise forms.ValidationError(message)
         if all(isinstance(item, str) for item in prompt):
             return prompt
-        if all(_is_int(item) for item in prompt):
+        if all(is_integer(item) for item in prompt):
             return prompt
         if all(isinstance(item, list) and item for item in prompt):
-            if all(_is_int(token) for item in prompt for token in item):
+            if all(is_integer(token) for item in prompt for token in item):
                 return prompt
             raise forms.ValidationError("Token arrays may contain integers only.")
         if any(isinstance(item, (float, bool)) for item in prompt):

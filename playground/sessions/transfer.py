@@ -1,7 +1,6 @@
 """Sessions as JSON files: export (no key, no provider secret) and a strict import."""
 
 import json
-import math
 from datetime import UTC
 
 from django.conf import settings
@@ -10,6 +9,7 @@ from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from django.utils.dateparse import parse_datetime
 
+from playground.json_values import is_integer, is_number, strict_loads
 from playground.providers.models import Provider
 from playground.runs.models import Run, RunStatus
 
@@ -129,21 +129,16 @@ def _boolean(data: dict, key: str, where: str) -> bool:
     return value
 
 
-def _is_number(value) -> bool:
-    # The file was read without NaN and Infinity, so every float here is finite.
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _optional_number(data: dict, key: str, where: str):
     value = data.get(key)
-    _expect(value is None or _is_number(value), f"{where}.{key}", "must be a number or null")
+    _expect(value is None or is_number(value), f"{where}.{key}", "must be a number or null")
     return value
 
 
 def _optional_count(data: dict, key: str, where: str):
     value = data.get(key)
     _expect(
-        value is None or (_is_number(value) and value == int(value) and 0 <= value <= MAX_COUNT),
+        value is None or (is_number(value) and value == int(value) and 0 <= value <= MAX_COUNT),
         f"{where}.{key}",
         f"must be a whole number from 0 to {MAX_COUNT}, or null",
     )
@@ -195,7 +190,7 @@ def _list_of(logprobs: dict, key: str, where: str, is_item, what: str) -> None:
 
 def _is_alternatives(value) -> bool:
     return value is None or (
-        isinstance(value, dict) and all(v is None or _is_number(v) for v in value.values())
+        isinstance(value, dict) and all(v is None or is_number(v) for v in value.values())
     )
 
 
@@ -206,14 +201,14 @@ def _logprobs(value, where: str):
     _expect(isinstance(value, dict), where, "must be an object or null")
     _list_of(value, "tokens", where, lambda v: isinstance(v, str), "strings")
     _list_of(
-        value, "token_logprobs", where, lambda v: v is None or _is_number(v), "numbers or nulls"
+        value, "token_logprobs", where, lambda v: v is None or is_number(v), "numbers or nulls"
     )
     _list_of(value, "top_logprobs", where, _is_alternatives, "objects of numbers, or nulls")
     _list_of(
         value,
         "text_offset",
         where,
-        lambda v: isinstance(v, int) and not isinstance(v, bool),
+        is_integer,
         "integers",
     )
     return _json(value, where, depth=1)
@@ -227,7 +222,7 @@ def _choices(value, where: str) -> list[dict]:
         _expect(isinstance(choice, dict), at, "must be an object")
         index = choice.get("index")
         _expect(
-            isinstance(index, int) and not isinstance(index, bool) and 0 <= index <= MAX_COUNT,
+            is_integer(index) and 0 <= index <= MAX_COUNT,
             f"{at}.index",
             "must be an integer",
         )
@@ -261,7 +256,7 @@ def _sent_requests(value, where: str) -> list[dict] | None:
         _expect(isinstance(group, dict), at, "must be an object")
         times = group.get("times")
         _expect(
-            isinstance(times, int) and not isinstance(times, bool) and 1 <= times <= MAX_COUNT,
+            is_integer(times) and 1 <= times <= MAX_COUNT,
             f"{at}.times",
             f"must be a whole number from 1 to {MAX_COUNT}",
         )
@@ -317,18 +312,6 @@ def _run(data, where: str) -> dict:
     }
 
 
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _finite_float(text: str) -> float:
-    # 1e400 reads as infinity, which no database's JSON can hold.
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text} is too large a number")
-    return value
-
-
 def too_large_message(limit: int) -> str:
     """The one wording of the import cap, in the decimal megabytes README uses."""
     return f"The file is larger than {limit / 1_000_000:,.6g} MB ({limit:,} bytes)."
@@ -340,9 +323,7 @@ def parse_export(raw: bytes) -> dict:
     if len(raw) > limit:
         raise InvalidExport(too_large_message(limit))
     try:
-        data = json.loads(
-            raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float
-        )
+        data = strict_loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise InvalidExport("The file is not UTF-8 text.") from exc
     except RecursionError as exc:

@@ -8,6 +8,7 @@ from django.utils.datastructures import MultiValueDict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from playground.json_values import is_integer
 from playground.runs.forms import CompletionForm
 from playground.runs.frames import RefusedFrame, read_message
 from playground.runs.messages import form_data_from_message
@@ -43,10 +44,6 @@ SCHEMA_NUMBERS = {
     "presence_penalty": (-2, 2),
     "frequency_penalty": (-2, 2),
 }
-
-
-def is_integer(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def assert_within_the_schema(body: dict) -> None:

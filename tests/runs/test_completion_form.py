@@ -386,6 +386,16 @@ def test_it_rejects_non_standard_json_numbers(alice, provider, text):
     assert "is not valid JSON" in errors_of(form, "extra_body")
 
 
+@pytest.mark.parametrize(
+    "field, text", [("extra_body", '{"min_p": 1e400}'), ("prompt_json", "[[1], [-1e999]]")]
+)
+def test_it_rejects_a_number_too_large_for_json(alice, provider, field, text):
+    # Python reads 1e400 as infinity, which httpx would refuse to send upstream.
+    form = completion_form(alice, provider, prompt="", **{field: text})
+
+    assert "is too large a number" in errors_of(form, field)
+
+
 def test_it_rejects_json_nested_too_deeply(alice, provider):
     form = completion_form(alice, provider, extra_body="[" * 100_000 + "]" * 100_000)
 
