@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from playground.sessions.state import data_from_state, save_state
+from playground.sessions.state import restore_state
 
 from .models import Run
 from .recovery import mark_abandoned_runs_interrupted
@@ -51,7 +51,7 @@ def run_restore(request, pk):
     if not run.form_state:
         # An imported run may come without its form: restoring it would blank the form.
         raise Http404("This run kept no form to restore.")
-    save_state(session, data_from_state(run.form_state), request.user)
+    restore_state(session, run.form_state, request.user)
     session.save()
     if request.htmx:
         return HttpResponseClientRedirect(reverse("session_detail", args=[session.pk]))

@@ -6,20 +6,21 @@ from datetime import UTC
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.datastructures import MultiValueDict
 from django.utils.dateparse import parse_datetime
 
 from playground.json_values import is_integer, is_number, strict_loads
 from playground.providers.models import Provider
 from playground.runs.models import Run, RunStatus
+from playground.runs.parameters import Widget
 
 from .models import PlaygroundSession
 from .state import (
     COLUMN_FIELDS,
-    LIST_FIELDS,
     UnsavableState,
     check_text,
+    data_from_state,
     parameters_from_data,
+    saved_parameters,
 )
 
 FORMAT = "completions-playground/session"
@@ -145,22 +146,39 @@ def _optional_count(data: dict, key: str, where: str):
     return None if value is None else int(value)
 
 
+def _is_list_of(value, is_item) -> bool:
+    return isinstance(value, list) and all(is_item(item) for item in value)
+
+
+def _is_pair(value) -> bool:
+    return _is_list_of(value, lambda text: isinstance(text, str)) and len(value) == 2
+
+
 def _parameters(value, where: str) -> dict:
     _expect(isinstance(value, dict), where, "must be an object")
-    data = MultiValueDict()
-    for name, item in value.items():
-        if name in LIST_FIELDS:
-            _expect(
-                isinstance(item, list) and all(isinstance(v, str) for v in item),
-                f"{where}.{name}",
+    shapes = {}
+    for parameter in saved_parameters():
+        if parameter.widget is Widget.STOP_SEQUENCES:
+            shapes[parameter.name] = (
+                lambda v: _is_list_of(v, lambda t: isinstance(t, str)),
                 "must be a list of strings",
             )
-            data.setlist(name, item)
-        else:
-            _expect(isinstance(item, str), f"{where}.{name}", "must be a string")
-            data[name] = item
+        elif parameter.widget is Widget.LOGIT_BIAS:
+            shapes[parameter.name] = (
+                lambda v: _is_list_of(v, _is_pair),
+                "must be a list of [token, bias] pairs of strings",
+            )
+        for name in parameter.posted_names:
+            if name != parameter.name:
+                shapes[name] = (
+                    lambda v: _is_list_of(v, lambda t: isinstance(t, str)),
+                    "must be a list of strings",
+                )
+    for name, item in value.items():
+        is_valid, what = shapes.get(name, (lambda v: isinstance(v, str), "must be a string"))
+        _expect(is_valid(item), f"{where}.{name}", what)
     try:
-        return parameters_from_data(data)
+        return parameters_from_data(data_from_state(value))
     except UnsavableState as exc:
         raise InvalidExport(f"{where}: {exc}") from exc
 

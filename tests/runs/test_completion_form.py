@@ -4,7 +4,8 @@ import pytest
 from django import forms
 from django.utils.datastructures import MultiValueDict
 
-from playground.runs.forms import CompletionForm, StopSequencesField
+from playground.runs import parameters
+from playground.runs.forms import CompletionForm, parameter_field
 from playground.runs.request_body import build_request_body
 
 from ..factories import make_provider
@@ -121,7 +122,7 @@ def test_it_rejects_more_than_four_stop_sequences(alice, provider):
 
 def test_it_rejects_an_empty_stop_sequence():
     with pytest.raises(forms.ValidationError, match="stop sequences may not be empty"):
-        StopSequencesField(required=False).clean(["END", ""])
+        parameter_field(parameters.get("stop")).clean(["END", ""])
 
 
 def test_it_ignores_blank_stop_inputs(alice, provider):
@@ -200,13 +201,14 @@ def logit_bias_form(user, provider, token, bias):
     return completion_form(user, provider, logit_bias_token=[token], logit_bias_bias=[bias])
 
 
-def test_it_turns_logit_bias_rows_into_an_object(alice, provider):
+def test_it_reads_logit_bias_rows_as_pairs_and_sends_an_object(alice, provider):
     form = completion_form(
         alice, provider, logit_bias_token=["50256", " 198 "], logit_bias_bias=["-100", "100"]
     )
 
     assert form.is_valid()
-    assert form.cleaned_data["logit_bias"] == {"50256": -100, "198": 100}
+    assert form.cleaned_data["logit_bias"] == [[50256, -100], [198, 100]]
+    assert build_request_body(form.cleaned_data)["logit_bias"] == {"50256": -100, "198": 100}
 
 
 @pytest.mark.parametrize("token", ["abc", "1.5", "1e3"])
