@@ -66,6 +66,49 @@ def _checked(parameter: Parameter, value):
     return value
 
 
+def _saved_schema(parameter: Parameter) -> dict:
+    text = {"type": "string", "maxLength": value_cap(parameter)}
+    if parameter.widget is Widget.CHECKBOX:
+        return {"enum": ["on", ""]}
+    if parameter.widget is Widget.STOP_SEQUENCES:
+        return {"type": "array", "maxItems": MAX_LIST_ITEMS, "items": text}
+    if parameter.widget is Widget.LOGIT_BIAS:
+        pair = {"type": "array", "prefixItems": [text, text], "minItems": 2, "maxItems": 2}
+        return {"type": "array", "maxItems": MAX_LIST_ITEMS, "items": pair}
+    return text
+
+
+def parameters_schema() -> dict:
+    """The saved parameters as JSON Schema, for the import format: each as a session keeps it.
+
+    Names that are no parameter are allowed and ignored, as a newer file may have them.
+    """
+    properties = {}
+    for parameter in saved_parameters():
+        properties[parameter.name] = {
+            "title": parameter.shown_label,
+            "description": parameter.help_text,
+            **_saved_schema(parameter),
+        }
+        for name in parameter.posted_names:
+            if name != parameter.name:
+                properties[name] = {
+                    "description": f"Older files: {parameter.name} as the page posted it.",
+                    "deprecated": True,
+                    "type": "array",
+                    "maxItems": MAX_LIST_ITEMS,
+                    "items": {"type": "string", "maxLength": MAX_VALUE_CHARS},
+                }
+    return {
+        "description": "The form's parameters as typed, valid or not yet (a number is its "
+        'text), each in the shape its field keeps: text; "on" or "" for a checkbox; a '
+        "list of strings for stop; [token, bias] pairs of strings for logit_bias. A "
+        "parameter left out is blank; a name that is no parameter is ignored.",
+        "type": "object",
+        "properties": properties,
+    }
+
+
 def parameters_from_data(data: MultiValueDict) -> dict:
     """The parameters as typed in a form's post, checked so that the database can keep them."""
     return {p.name: _checked(p, p.typed_value(data)) for p in saved_parameters()}

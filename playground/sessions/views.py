@@ -15,6 +15,7 @@ from playground.runs.recovery import mark_abandoned_runs_interrupted
 from playground.sharing.access import team_sessions
 from playground.sharing.live import live_mode_available, show_state_to_live_viewers
 
+from .file_schema import file_schema
 from .forms import ImportForm, RenameForm, SearchForm
 from .models import PlaygroundSession
 from .state import UnsavableState, form_initial, save_state
@@ -216,6 +217,12 @@ def session_export_jsonl(request, pk):
     response = HttpResponse(runs_as_jsonl(session), content_type="application/jsonl")
     response["Content-Disposition"] = f'attachment; filename="session-{session.pk}-runs.jsonl"'
     return response
+
+
+@require_GET
+def session_import_schema(request):
+    """The import format as JSON Schema: documentation, so it is served to anyone."""
+    return JsonResponse(file_schema(), json_dumps_params={"indent": 2})
 
 
 @login_required
