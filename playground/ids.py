@@ -1,5 +1,7 @@
 """Reads a database id out of what a client sent, without trusting str.isdigit()."""
 
+from playground.json_values import is_integer
+
 # The largest id a 64-bit primary key holds.
 MAX_ID = 2**63 - 1
 
@@ -10,7 +12,7 @@ def parse_id(value) -> int | None:
     str.isdigit() also takes "²" and other digits that int() refuses, and int() refuses
     thousands of digits: either would crash a lookup instead of finding nothing.
     """
-    if isinstance(value, int) and not isinstance(value, bool):
+    if is_integer(value):
         value = str(value)
     if not (isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19):
         return None

@@ -1,10 +1,18 @@
-"""Turns a JSON websocket message into the form data the completion form validates."""
+"""Turns a JSON websocket message into the form data the completion form validates.
+
+The form data is what the page's form posts, so a message from the page and one from
+another client go through the same form.
+"""
 
 import json
 
 from django.utils.datastructures import MultiValueDict
 
-JSON_TEXT_FIELDS = ("prompt_json", "extra_body")
+from . import parameters
+from .parameters import Type
+
+# Fields of a message that are no form field.
+MESSAGE_FIELDS = ("action", "HEADERS")
 
 
 def _as_strings(value) -> list[str]:
@@ -22,17 +30,21 @@ def _as_strings(value) -> list[str]:
 def form_data_from_message(message: dict) -> MultiValueDict:
     """Page messages carry form fields as strings; other clients may send JSON types.
 
-    Lists become repeated fields (stop), booleans become checkboxes, and a logit_bias
-    object becomes the rows of the logit_bias table.
+    Lists become repeated fields (stop), booleans become checkboxes, JSON for a field that
+    holds JSON text becomes its text, and a logit_bias object (the API's shape) becomes
+    the rows of the logit_bias table, as the page posts them.
     """
     data = MultiValueDict()
     for key, value in message.items():
-        if key in ("action", "HEADERS"):
+        if key in MESSAGE_FIELDS:
             continue
-        if key == "logit_bias" and isinstance(value, dict):
-            data.setlist("logit_bias_token", [str(token) for token in value])
-            data.setlist("logit_bias_bias", [str(bias) for bias in value.values()])
-        elif key in JSON_TEXT_FIELDS and isinstance(value, (list, dict)):
+        parameter = parameters.get(key)
+        kind = parameter.type if parameter else None
+        if kind is Type.TOKEN_BIASES and isinstance(value, dict):
+            rows = [[str(token), str(bias)] for token, bias in value.items()]
+            for name, values in parameter.form_data(rows).items():
+                data.setlist(name, values)
+        elif kind in (Type.PROMPT_JSON, Type.OBJECT_JSON) and isinstance(value, (list, dict)):
             data.setlist(key, [json.dumps(value)])
         else:
             data.setlist(key, _as_strings(value))

@@ -1,18 +1,9 @@
-"""Turns a valid CompletionForm into the exact JSON body sent to POST /completions."""
+"""Turns a valid CompletionForm into the exact JSON body sent to POST /completions.
 
-OPTIONAL_PARAMETERS = (
-    "suffix",
-    "max_tokens",
-    "temperature",
-    "top_p",
-    "n",
-    "logprobs",
-    "presence_penalty",
-    "frequency_penalty",
-    "best_of",
-    "seed",
-    "user",
-)
+Each registered parameter says how it goes in (parameters.Body); here is how each way works.
+"""
+
+from .parameters import Body, Parameter, Type, registered
 
 
 def _as_json_number(value):
@@ -22,27 +13,37 @@ def _as_json_number(value):
     return value
 
 
+def _is_set(value) -> bool:
+    # 0 is a value; blank text, an empty list and an unchecked box are not.
+    return value is not None and value is not False and value not in ("", [], {})
+
+
+def _api_value(parameter: Parameter, value):
+    if parameter.type is Type.TOKEN_BIASES:
+        # The API's shape for logit_bias: an object of token id (as text) -> bias.
+        return {str(token): bias for token, bias in value}
+    if parameter.type is Type.BOOLEAN:
+        return bool(value)
+    if parameter.type is Type.STRING and value is None:
+        return ""
+    return _as_json_number(value)
+
+
 def build_request_body(cleaned_data: dict) -> dict:
     """Only what the user set goes upstream, plus model, prompt and stream."""
-    prompt = cleaned_data.get("prompt_json")
-    if prompt is None:
-        prompt = cleaned_data.get("prompt") or ""
-    body = {"model": cleaned_data["model"], "prompt": prompt}
-    for name in OPTIONAL_PARAMETERS:
-        value = cleaned_data.get(name)
-        if value not in (None, ""):
-            body[name] = _as_json_number(value)
-    body["stream"] = bool(cleaned_data.get("stream"))
-    if body["stream"] and cleaned_data.get("include_usage"):
-        body["stream_options"] = {"include_usage": True}
-    if cleaned_data.get("echo"):
-        body["echo"] = True
-    stop = cleaned_data.get("stop")
-    if stop:
-        body["stop"] = stop
-    if cleaned_data.get("logit_bias"):
-        body["logit_bias"] = cleaned_data["logit_bias"]
-    body.update(cleaned_data.get("extra_body") or {})
+    body = {}
+    for parameter in registered():
+        value = cleaned_data.get(parameter.name)
+        if parameter.body is Body.ALWAYS:
+            body[parameter.key] = _api_value(parameter, value)
+        elif parameter.body is Body.WHEN_SET:
+            if _is_set(value):
+                body[parameter.key] = _api_value(parameter, value)
+        elif parameter.body is Body.STREAM_OPTION:
+            if value and body.get("stream"):
+                body.setdefault(parameter.key, {})[parameter.name] = True
+        elif parameter.body is Body.MERGED:
+            body.update(value or {})
     return body
 
 

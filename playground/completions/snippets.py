@@ -13,6 +13,9 @@ from pygments.lexers import get_lexer_by_name
 
 from playground.providers.models import AuthStyle
 
+from . import parameters
+from .parameters import Body
+
 KEY_PLACEHOLDER = "$PROVIDER_API_KEY"
 HEADER_VALUE_PLACEHOLDER = "<your {name} value>"
 
@@ -79,11 +82,10 @@ def python_openai(base_url: str, headers: dict, body: dict) -> str:
     if header_lines:
         lines += ["    default_headers={", *header_lines, "    },"]
     lines += [")", "", "response = client.completions.create("]
+    # The SDK takes the API's own parameters as arguments, and any other in extra_body.
     standard = {
-        "model", "prompt", "suffix", "max_tokens", "temperature", "top_p", "n", "stream",
-        "stream_options", "logprobs", "echo", "stop", "presence_penalty",
-        "frequency_penalty", "best_of", "logit_bias", "seed", "user",
-    }  # fmt: skip
+        p.key for p in parameters.registered() if p.in_openai_schema and p.body is not Body.MERGED
+    }
     extra_body = {k: v for k, v in arguments.items() if k not in standard}
     for name, value in arguments.items():
         if name in standard:

@@ -1,17 +1,25 @@
-"""Widgets for the list-valued parameters: stop sequences and the logit_bias table."""
+"""Widgets for the list-valued parameters: stop sequences and the logit_bias table.
+
+Each reads what the page posts into the value the session keeps as typed, and says what
+the page would post for such a value (data_for), so that a socket message or a stored
+state can be read the same way.
+"""
 
 from django import forms
 
 from .escapes import encode_escapes
 
-MAX_STOP_SEQUENCES = 4
 LOGIT_BIAS_ROWS = 4
 
 
 class StopSequencesWidget(forms.Widget):
-    """Four inputs named "stop"; values are shown in escape notation (\\n for a newline)."""
+    """One input per sequence, all named "stop"; shown in escape notation (\\n for a newline)."""
 
     template_name = "completions/widgets/stop_sequences.html"
+
+    def __init__(self, count: int, attrs=None):
+        super().__init__(attrs)
+        self.count = count
 
     def value_from_datadict(self, data, files, name):
         return [value for value in data.getlist(name) if value != ""]
@@ -19,10 +27,14 @@ class StopSequencesWidget(forms.Widget):
     def value_omitted_from_data(self, data, files, name):
         return name not in data
 
+    @staticmethod
+    def data_for(name: str, values: list[str]) -> dict[str, list[str]]:
+        return {name: list(values)}
+
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         values = [encode_escapes(v) for v in (value or [])]
-        values += [""] * (MAX_STOP_SEQUENCES - len(values))
+        values += [""] * (self.count - len(values))
         context["widget"]["values"] = values
         return context
 
@@ -31,32 +43,44 @@ class StopSequencesWidget(forms.Widget):
 
 
 class LogitBiasWidget(forms.Widget):
-    """A table of token id -> bias rows, posted as parallel <name>_token / <name>_bias lists."""
+    """A table of token id -> bias rows, read as [token, bias] pairs of what was typed.
+
+    An HTML form posts name=value pairs only, so the table posts two parallel lists,
+    <name>_token and <name>_bias; this is the one place that knows it.
+    """
 
     template_name = "completions/widgets/logit_bias.html"
 
+    @staticmethod
+    def posted_names(name: str) -> tuple[str, str]:
+        return f"{name}_token", f"{name}_bias"
+
+    @classmethod
+    def data_for(cls, name: str, rows: list) -> dict[str, list[str]]:
+        token_name, bias_name = cls.posted_names(name)
+        return {token_name: [token for token, _ in rows], bias_name: [bias for _, bias in rows]}
+
     def value_from_datadict(self, data, files, name):
-        tokens = data.getlist(f"{name}_token")
-        biases = data.getlist(f"{name}_bias")
+        token_name, bias_name = self.posted_names(name)
+        tokens = data.getlist(token_name)
+        biases = data.getlist(bias_name)
         rows = []
         for index in range(max(len(tokens), len(biases))):
             token = tokens[index].strip() if index < len(tokens) else ""
             bias = biases[index].strip() if index < len(biases) else ""
             if token or bias:
-                rows.append((token, bias))
+                rows.append([token, bias])
         return rows
 
     def value_omitted_from_data(self, data, files, name):
-        return f"{name}_token" not in data
+        return self.posted_names(name)[0] not in data
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
-        if isinstance(value, dict):
-            rows = [(token, bias) for token, bias in value.items()]
-        else:
-            rows = list(value or [])
-        rows += [("", "")] * max(LOGIT_BIAS_ROWS - len(rows), 1)
+        rows = [list(row) for row in value or []]
+        rows += [["", ""]] * max(LOGIT_BIAS_ROWS - len(rows), 1)
         context["widget"]["rows"] = rows
+        context["widget"]["token_name"], context["widget"]["bias_name"] = self.posted_names(name)
         return context
 
     def format_value(self, value):

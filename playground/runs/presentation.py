@@ -4,6 +4,8 @@ import json
 import math
 from dataclasses import dataclass, field
 
+from playground.json_values import is_number
+
 from .models import RunStatus
 
 
@@ -26,10 +28,6 @@ class ChoiceView:
     empty_reason: str = ""
 
 
-def _is_logprob(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _probability(logprob) -> float:
     # A logprob above 0 is no probability; a provider that sends one must not break the page.
     return math.exp(min(logprob, 0))
@@ -43,7 +41,7 @@ def _tip(token: str, logprob, alternatives) -> str:
     lines = [f"{json.dumps(token)}  {_percent(logprob)}"]
     if isinstance(alternatives, dict) and alternatives:
         lines.append("Top alternatives:")
-        numbered = [(alt, lp) for alt, lp in alternatives.items() if _is_logprob(lp)]
+        numbered = [(alt, lp) for alt, lp in alternatives.items() if is_number(lp)]
         ranked = sorted(numbered, key=lambda item: item[1], reverse=True)
         lines += [f"  {json.dumps(alt)}  {_percent(lp)}" for alt, lp in ranked]
     return "\n".join(lines)
@@ -61,7 +59,7 @@ def _token_segments(logprobs: dict, echo_length: int) -> list[Segment]:
         offset = offsets[position] if position < len(offsets) else None
         segment = Segment(text=str(token))
         segment.echo = isinstance(offset, int) and offset < echo_length
-        if _is_logprob(logprob):
+        if is_number(logprob):
             probability = _probability(logprob)
             segment.probability_class = f"p{min(int(probability * 10), 9)}"
             segment.tip = _tip(str(token), logprob, alternatives)

@@ -1,31 +1,23 @@
 """A session's form state: saved from what the form posts, and given back as its initial data.
 
 The state is kept as typed, even when it is not valid yet, so nothing a user wrote is lost.
+It holds every registered parameter (completions/parameters.py) but those with a column of their
+own on the session, each in the shape its widget types it: text, "on" or "" for a
+checkbox, a list of strings for stop, [token, bias] pairs for logit_bias.
 """
 
 from django.conf import settings
 from django.utils.datastructures import MultiValueDict
 
+from playground.completions import parameters as registry
 from playground.completions.escapes import decode_escapes
-from playground.completions.forms import CompletionForm
+from playground.completions.parameters import Parameter, Widget
 from playground.ids import parse_id
 from playground.providers.models import Provider
 
-CHECKBOX_FIELDS = ("stream", "include_usage", "echo")
-LIST_FIELDS = ("stop", "logit_bias_token", "logit_bias_bias")
 # Fields with their own columns on the session.
 COLUMN_FIELDS = ("provider", "model", "prompt")
-PARAMETER_FIELDS = (
-    tuple(
-        name
-        for name in CompletionForm.base_fields
-        if name not in COLUMN_FIELDS and name not in ("stop", "logit_bias")
-    )
-    + LIST_FIELDS
-)
 
-# The parts of the prompt, which may be as long as PLAYGROUND_MAX_PROMPT_CHARS.
-PROMPT_PARAMETERS = ("suffix", "prompt_json")
 MAX_VALUE_CHARS = 20_000
 MAX_LIST_ITEMS = 64
 
@@ -36,6 +28,11 @@ class UnsavableState(ValueError):
 
 class StateTooLarge(UnsavableState):
     pass
+
+
+def saved_parameters() -> list[Parameter]:
+    """The parameters a session keeps in its parameters field: all but its columns."""
+    return [p for p in registry.registered() if p.name not in COLUMN_FIELDS]
 
 
 def check_text(name: str, value: str) -> None:
@@ -49,34 +46,75 @@ def check_text(name: str, value: str) -> None:
         raise UnsavableState(f"{name} is not valid Unicode text.") from None
 
 
+def value_cap(parameter: Parameter) -> int:
+    """The most characters one value (or one item of a list) may have."""
+    return settings.PLAYGROUND_MAX_PROMPT_CHARS if parameter.prompt_sized else MAX_VALUE_CHARS
+
+
+def _checked(parameter: Parameter, value):
+    name, cap = parameter.name, value_cap(parameter)
+    if isinstance(value, str):
+        if len(value) > cap:
+            raise StateTooLarge(f"{name} is too large to save ({cap} characters).")
+        check_text(name, value)
+        return value
+    texts = [text for item in value for text in (item if isinstance(item, list) else [item])]
+    if len(value) > MAX_LIST_ITEMS or any(len(text) > cap for text in texts):
+        raise StateTooLarge(f"{name} is too large to save.")
+    for text in texts:
+        check_text(name, text)
+    return value
+
+
+def _saved_schema(parameter: Parameter) -> dict:
+    text = {"type": "string", "maxLength": value_cap(parameter)}
+    if parameter.widget is Widget.CHECKBOX:
+        return {"enum": ["on", ""]}
+    if parameter.widget is Widget.STOP_SEQUENCES:
+        return {"type": "array", "maxItems": MAX_LIST_ITEMS, "items": text}
+    if parameter.widget is Widget.LOGIT_BIAS:
+        pair = {"type": "array", "prefixItems": [text, text], "minItems": 2, "maxItems": 2}
+        return {"type": "array", "maxItems": MAX_LIST_ITEMS, "items": pair}
+    return text
+
+
+def parameters_schema() -> dict:
+    """The saved parameters as JSON Schema, for the import format: each as a session keeps it.
+
+    Names that are no parameter are allowed and ignored, as a newer file may have them.
+    """
+    properties = {}
+    for parameter in saved_parameters():
+        properties[parameter.name] = {
+            "title": parameter.shown_label,
+            "description": parameter.help_text,
+            **_saved_schema(parameter),
+        }
+        for name in parameter.posted_names:
+            if name != parameter.name:
+                properties[name] = {
+                    "description": f"Older files: {parameter.name} as the page posted it.",
+                    "deprecated": True,
+                    "type": "array",
+                    "maxItems": MAX_LIST_ITEMS,
+                    "items": {"type": "string", "maxLength": MAX_VALUE_CHARS},
+                }
+    return {
+        "description": "The form's parameters as typed, valid or not yet (a number is its "
+        'text), each in the shape its field keeps: text; "on" or "" for a checkbox; a '
+        "list of strings for stop; [token, bias] pairs of strings for logit_bias. A "
+        "parameter left out is blank; a name that is no parameter is ignored.",
+        "type": "object",
+        "properties": properties,
+    }
+
+
 def parameters_from_data(data: MultiValueDict) -> dict:
-    parameters = {}
-    for name in PARAMETER_FIELDS:
-        if name in CHECKBOX_FIELDS:
-            parameters[name] = "on" if data.get(name) else ""
-        elif name in LIST_FIELDS:
-            values = data.getlist(name)
-            if len(values) > MAX_LIST_ITEMS or any(len(v) > MAX_VALUE_CHARS for v in values):
-                raise StateTooLarge(f"{name} is too large to save.")
-            for value in values:
-                check_text(name, value)
-            parameters[name] = values
-        else:
-            value = data.get(name, "")
-            cap = (
-                settings.PLAYGROUND_MAX_PROMPT_CHARS
-                if name in PROMPT_PARAMETERS
-                else MAX_VALUE_CHARS
-            )
-            if len(value) > cap:
-                raise StateTooLarge(f"{name} is too large to save ({cap} characters).")
-            check_text(name, value)
-            parameters[name] = value
-    return parameters
+    """The parameters as typed in a form's post, checked so that the database can keep them."""
+    return {p.name: _checked(p, p.typed_value(data)) for p in saved_parameters()}
 
 
-def save_state(session, data: MultiValueDict, user) -> None:
-    """Copies the posted form into the session (not saved to the database here)."""
+def _apply(session, data: MultiValueDict, user) -> None:
     prompt = data.get("prompt", "")
     cap = settings.PLAYGROUND_MAX_PROMPT_CHARS
     if len(prompt) > cap:
@@ -95,20 +133,31 @@ def save_state(session, data: MultiValueDict, user) -> None:
     session.follow_prompt_title()
 
 
+def save_state(session, data: MultiValueDict, user) -> None:
+    """Copies the posted form into the session (not saved to the database here)."""
+    _apply(session, data, user)
+
+
+def restore_state(session, state: dict, user) -> None:
+    """Puts a state a run kept (session_state) back into the session, by the same rules."""
+    _apply(session, data_from_state(state), user)
+
+
 def form_initial(session) -> dict:
     """The CompletionForm's initial data for a session."""
-    parameters = session.parameters or {}
+    saved = session.parameters or {}
     initial = {"provider": session.provider, "model": session.model, "prompt": session.prompt}
-    for name, value in parameters.items():
-        if name in CHECKBOX_FIELDS:
-            initial[name] = value == "on"
-        elif name not in LIST_FIELDS:
-            initial[name] = value
-    initial.setdefault("stream", True)
-    initial["stop"] = [decode_escapes(v) for v in parameters.get("stop", []) if v]
-    tokens = parameters.get("logit_bias_token", [])
-    biases = parameters.get("logit_bias_bias", [])
-    initial["logit_bias"] = [(t, b) for t, b in zip(tokens, biases, strict=False) if t or b]
+    for parameter in saved_parameters():
+        value = saved.get(parameter.name)
+        if parameter.widget is Widget.CHECKBOX:
+            initial[parameter.name] = value == "on" if value is not None else parameter.initial
+        elif parameter.widget is Widget.STOP_SEQUENCES:
+            # Kept in escape notation, as typed; the form's value is the text it stands for.
+            initial[parameter.name] = [decode_escapes(v) for v in value or [] if v]
+        elif parameter.widget is Widget.LOGIT_BIAS:
+            initial[parameter.name] = [list(row) for row in value or [] if any(row)]
+        elif value is not None:
+            initial[parameter.name] = value
     return initial
 
 
@@ -123,7 +172,21 @@ def session_state(session) -> dict:
 
 
 def data_from_state(state: dict) -> MultiValueDict:
+    """What the page's form would post for a state (session_state's, or a file's).
+
+    A parameter missing from the state is posted blank. Files and runs from before
+    logit_bias was kept as pairs hold what the page posted for it (logit_bias_token and
+    logit_bias_bias lists), which is read as such.
+    """
     data = MultiValueDict()
-    for name, value in state.items():
-        data.setlist(name, value if isinstance(value, list) else [str(value)])
+    for name in COLUMN_FIELDS:
+        if name in state:
+            data.setlist(name, [state[name]])
+    for parameter in saved_parameters():
+        if parameter.name in state:
+            posted = parameter.form_data(state[parameter.name])
+        else:
+            posted = {name: state[name] for name in parameter.posted_names if name in state}
+        for name, values in posted.items():
+            data.setlist(name, values if isinstance(values, list) else [values])
     return data

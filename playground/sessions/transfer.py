@@ -1,30 +1,25 @@
-"""Sessions as JSON files: export (no key, no provider secret) and a strict import."""
+"""Sessions as JSON files: export (no key, no provider secret) and a strict import.
+
+The file's format is a JSON Schema (file_schema.py); an import checks a file against it
+whole before anything is created.
+"""
 
 import json
-import math
 from datetime import UTC
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.datastructures import MultiValueDict
 from django.utils.dateparse import parse_datetime
 
+from playground.json_values import strict_loads
 from playground.providers.models import Provider
 from playground.runs.models import Run, RunStatus
 
+from .file_schema import FORMAT, VERSION, refusal
 from .models import PlaygroundSession
-from .state import (
-    COLUMN_FIELDS,
-    LIST_FIELDS,
-    UnsavableState,
-    check_text,
-    parameters_from_data,
-)
+from .state import UnsavableState, data_from_state, parameters_from_data
 
-FORMAT = "completions-playground/session"
-VERSION = 1
-MAX_RUNS = 1000
 RUN_FIELDS = (
     "model",
     "provider_name",
@@ -83,250 +78,50 @@ def runs_as_jsonl(session: PlaygroundSession) -> str:
 
 # --- import -----------------------------------------------------------------------------
 
-# Deeper than any request or response a completion API has; it keeps rendering from recursing.
-MAX_DEPTH = 64
-MAX_COUNT = 2**31 - 1
 
-
-def _expect(condition: bool, where: str, what: str) -> None:
-    if not condition:
-        raise InvalidExport(f"{where} {what}.")
-
-
-def _text(value: str, where: str) -> str:
+def _parameters(saved: dict, where: str) -> dict:
+    """As a session keeps them: read and checked as if the page had posted them."""
     try:
-        check_text(where, value)
-    except UnsavableState as exc:
-        raise InvalidExport(str(exc)) from exc
-    return value
-
-
-def _json(value, where: str, depth: int = 0):
-    """Any JSON value kept as it is: shallow enough, and text the database can store."""
-    _expect(depth <= MAX_DEPTH, where, "is nested too deeply")
-    if isinstance(value, str):
-        _text(value, where)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _text(key, where)
-            _json(item, where, depth + 1)
-    elif isinstance(value, list):
-        for item in value:
-            _json(item, where, depth + 1)
-    return value
-
-
-def _string(data: dict, key: str, where: str, max_length: int, default="") -> str:
-    value = data.get(key, default)
-    _expect(isinstance(value, str), f"{where}.{key}", "must be a string")
-    _expect(len(value) <= max_length, f"{where}.{key}", f"is longer than {max_length} characters")
-    return _text(value, f"{where}.{key}")
-
-
-def _boolean(data: dict, key: str, where: str) -> bool:
-    value = data.get(key, False)
-    _expect(isinstance(value, bool), f"{where}.{key}", "must be true or false")
-    return value
-
-
-def _is_number(value) -> bool:
-    # The file was read without NaN and Infinity, so every float here is finite.
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _optional_number(data: dict, key: str, where: str):
-    value = data.get(key)
-    _expect(value is None or _is_number(value), f"{where}.{key}", "must be a number or null")
-    return value
-
-
-def _optional_count(data: dict, key: str, where: str):
-    value = data.get(key)
-    _expect(
-        value is None or (_is_number(value) and value == int(value) and 0 <= value <= MAX_COUNT),
-        f"{where}.{key}",
-        f"must be a whole number from 0 to {MAX_COUNT}, or null",
-    )
-    return None if value is None else int(value)
-
-
-def _parameters(value, where: str) -> dict:
-    _expect(isinstance(value, dict), where, "must be an object")
-    data = MultiValueDict()
-    for name, item in value.items():
-        if name in LIST_FIELDS:
-            _expect(
-                isinstance(item, list) and all(isinstance(v, str) for v in item),
-                f"{where}.{name}",
-                "must be a list of strings",
-            )
-            data.setlist(name, item)
-        else:
-            _expect(isinstance(item, str), f"{where}.{name}", "must be a string")
-            data[name] = item
-    try:
-        return parameters_from_data(data)
+        return parameters_from_data(data_from_state(saved))
     except UnsavableState as exc:
         raise InvalidExport(f"{where}: {exc}") from exc
 
 
-def _form_state(value, where: str) -> dict:
-    """What "Restore" puts back in the form, held to the same rules as the session's own."""
-    _expect(isinstance(value, dict), where, "must be an object")
-    if not value:
+def _form_state(state: dict, where: str) -> dict:
+    # An imported run may come without its form: Restore then says there is none.
+    if not state:
         return {}
-    fields = {name: item for name, item in value.items() if name not in COLUMN_FIELDS}
-    return {
-        "provider": _string(value, "provider", where, 20),
-        "model": _string(value, "model", where, 200),
-        "prompt": _string(value, "prompt", where, settings.PLAYGROUND_MAX_PROMPT_CHARS),
-        **_parameters(fields, where),
-    }
+    columns = {name: state.get(name, "") for name in ("provider", "model", "prompt")}
+    return {**columns, **_parameters(state, where)}
 
 
-def _list_of(logprobs: dict, key: str, where: str, is_item, what: str) -> None:
-    value = logprobs.get(key)
-    _expect(
-        value is None or (isinstance(value, list) and all(is_item(v) for v in value)),
-        f"{where}.{key}",
-        f"must be a list of {what}",
-    )
-
-
-def _is_alternatives(value) -> bool:
-    return value is None or (
-        isinstance(value, dict) and all(v is None or _is_number(v) for v in value.values())
-    )
-
-
-def _logprobs(value, where: str):
-    """Checked as far as the page reads them: tokens, their logprobs, alternatives, offsets."""
+def _created_at(value):
     if value is None:
         return None
-    _expect(isinstance(value, dict), where, "must be an object or null")
-    _list_of(value, "tokens", where, lambda v: isinstance(v, str), "strings")
-    _list_of(
-        value, "token_logprobs", where, lambda v: v is None or _is_number(v), "numbers or nulls"
-    )
-    _list_of(value, "top_logprobs", where, _is_alternatives, "objects of numbers, or nulls")
-    _list_of(
-        value,
-        "text_offset",
-        where,
-        lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "integers",
-    )
-    return _json(value, where, depth=1)
-
-
-def _choices(value, where: str) -> list[dict]:
-    _expect(isinstance(value, list) and len(value) <= 1024, where, "must be a list")
-    choices = []
-    for position, choice in enumerate(value):
-        at = f"{where}[{position}]"
-        _expect(isinstance(choice, dict), at, "must be an object")
-        index = choice.get("index")
-        _expect(
-            isinstance(index, int) and not isinstance(index, bool) and 0 <= index <= MAX_COUNT,
-            f"{at}.index",
-            "must be an integer",
-        )
-        finish = choice.get("finish_reason")
-        _expect(
-            finish is None or isinstance(finish, str),
-            f"{at}.finish_reason",
-            "must be a string or null",
-        )
-        if finish is not None:
-            finish = _string(choice, "finish_reason", at, 100)
-        choices.append(
-            {
-                "index": index,
-                "text": _string(choice, "text", at, 5_000_000),
-                "logprobs": _logprobs(choice.get("logprobs"), f"{at}.logprobs"),
-                "finish_reason": finish,
-            }
-        )
-    return choices
-
-
-def _sent_requests(value, where: str) -> list[dict] | None:
-    """Run.sent_requests; files from before it was kept have none (null), as such runs do."""
-    if value is None:
-        return None
-    _expect(isinstance(value, list), where, "must be a list or null")
-    groups = []
-    for position, group in enumerate(value):
-        at = f"{where}[{position}]"
-        _expect(isinstance(group, dict), at, "must be an object")
-        times = group.get("times")
-        _expect(
-            isinstance(times, int) and not isinstance(times, bool) and 1 <= times <= MAX_COUNT,
-            f"{at}.times",
-            f"must be a whole number from 1 to {MAX_COUNT}",
-        )
-        changed = group.get("changed")
-        _expect(isinstance(changed, dict), f"{at}.changed", "must be an object")
-        groups.append({"times": times, "changed": _json(changed, f"{at}.changed")})
-    return groups
-
-
-def _created_at(data: dict, where: str):
-    value = data.get("created_at")
-    if value is None:
-        return None
-    try:
-        parsed = parse_datetime(value) if isinstance(value, str) else None
-    except ValueError:
-        parsed = None
-    _expect(parsed is not None, f"{where}.created_at", "must be a date and time (ISO 8601)")
+    parsed = parse_datetime(value)
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
 
 
-def _run(data, where: str) -> dict:
-    _expect(isinstance(data, dict), where, "must be an object")
-    body = data.get("request_body")
-    _expect(isinstance(body, dict), f"{where}.request_body", "must be an object")
-    status = data.get("status", RunStatus.COMPLETED)
-    _expect(status in RunStatus.values, f"{where}.status", f"must be one of {RunStatus.values}")
-    usage = data.get("usage")
-    _expect(usage is None or isinstance(usage, dict), f"{where}.usage", "must be an object or null")
-    notices = data.get("notices", [])
-    _expect(
-        isinstance(notices, list) and all(isinstance(n, str) for n in notices),
-        f"{where}.notices",
-        "must be a list of strings",
-    )
-    return {
-        "model": _string(data, "model", where, 200),
-        "provider_name": _string(data, "provider_name", where, 100),
-        "request_body": _json(body, f"{where}.request_body"),
-        "sent_requests": _sent_requests(data.get("sent_requests"), f"{where}.sent_requests"),
-        "choices": _choices(data.get("choices", []), f"{where}.choices"),
-        "usage": _json(usage, f"{where}.usage"),
-        # A run cannot be streaming in a file: it stopped when it was exported.
-        "status": RunStatus.INTERRUPTED if status == RunStatus.STREAMING else status,
-        "error": _string(data, "error", where, 10_000),
-        "notices": [_text(notice, f"{where}.notices") for notice in notices[:20]],
-        "form_state": _form_state(data.get("form_state") or {}, f"{where}.form_state"),
-        "time_to_first_token_ms": _optional_number(data, "time_to_first_token_ms", where),
-        "total_ms": _optional_number(data, "total_ms", where),
-        "completion_tokens": _optional_count(data, "completion_tokens", where),
-        "tokens_from_usage": _boolean(data, "tokens_from_usage", where),
-        "created_at": _created_at(data, where),
-    }
-
-
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _finite_float(text: str) -> float:
-    # 1e400 reads as infinity, which no database's JSON can hold.
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text} is too large a number")
-    return value
+def _run(data: dict, where: str) -> dict:
+    """A run's fields, from a run of a valid file; those it leaves out get the model's
+    defaults."""
+    run = {name: data[name] for name in RUN_FIELDS if name in data}
+    status = run.get("status", RunStatus.COMPLETED)
+    # A run cannot be streaming in a file: it stopped when it was exported.
+    run["status"] = RunStatus.INTERRUPTED if status == RunStatus.STREAMING else status
+    run["choices"] = [
+        {
+            "index": choice["index"],
+            "text": choice.get("text", ""),
+            "logprobs": choice.get("logprobs"),
+            "finish_reason": choice.get("finish_reason"),
+        }
+        for choice in run.get("choices", [])
+    ]
+    run["notices"] = run.get("notices", [])[:20]
+    run["form_state"] = _form_state(run.get("form_state", {}), f"{where}.form_state")
+    run["created_at"] = _created_at(data.get("created_at"))
+    return run
 
 
 def too_large_message(limit: int) -> str:
@@ -340,35 +135,24 @@ def parse_export(raw: bytes) -> dict:
     if len(raw) > limit:
         raise InvalidExport(too_large_message(limit))
     try:
-        data = json.loads(
-            raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float
-        )
+        data = strict_loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise InvalidExport("The file is not UTF-8 text.") from exc
     except RecursionError as exc:
         raise InvalidExport("The file is nested too deeply.") from exc
     except ValueError as exc:
         raise InvalidExport(f"The file is not valid JSON: {exc}.") from exc
-    _expect(
-        isinstance(data, dict) and data.get("format") == FORMAT,
-        "The file",
-        "is not a session export",
-    )
-    _expect(
-        data.get("version") == VERSION, "The file", f"has an unknown version (expected {VERSION})"
-    )
-    session = data.get("session")
-    _expect(isinstance(session, dict), "session", "must be an object")
-    runs = data.get("runs", [])
-    _expect(isinstance(runs, list), "runs", "must be a list")
-    _expect(len(runs) <= MAX_RUNS, "runs", f"has more than {MAX_RUNS} runs")
+    reason = refusal(data)
+    if reason:
+        raise InvalidExport(reason)
+    session = data["session"]
     return {
-        "title": _string(session, "title", "session", 200),
-        "title_is_custom": _boolean(session, "title_is_custom", "session"),
-        "model": _string(session, "model", "session", 200),
-        "prompt": _string(session, "prompt", "session", settings.PLAYGROUND_MAX_PROMPT_CHARS),
+        "title": session.get("title", ""),
+        "title_is_custom": session.get("title_is_custom", False),
+        "model": session.get("model", ""),
+        "prompt": session.get("prompt", ""),
         "parameters": _parameters(session.get("parameters", {}), "session.parameters"),
-        "runs": [_run(run, f"runs[{i}]") for i, run in enumerate(runs)],
+        "runs": [_run(run, f"runs[{i}]") for i, run in enumerate(data.get("runs", []))],
     }
 
 

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.session_list, name="session_list"),
     path("new/", views.session_new, name="session_new"),
     path("import/", views.session_import, name="session_import"),
+    path("import/schema.json", views.session_import_schema, name="session_import_schema"),
     path("trash/", views.session_trash, name="session_trash"),
     path("<int:pk>/", views.session_detail, name="session_detail"),
     path("<int:pk>/autosave/", views.session_autosave, name="session_autosave"),

@@ -14,10 +14,11 @@ from playground.providers.models import Provider
 from playground.runs.models import Run
 from playground.runs.recovery import mark_abandoned_runs_interrupted
 
+from .file_schema import file_schema
 from .forms import ImportForm, RenameForm, SearchForm
 from .models import PlaygroundSession
 from .signals import readable_sessions, state_saved
-from .state import UnsavableState, data_from_state, form_initial, save_state
+from .state import UnsavableState, form_initial, restore_state, save_state
 from .transfer import export_session, import_session, runs_as_jsonl
 
 SESSIONS_PER_PAGE = 20
@@ -227,6 +228,12 @@ def session_export_jsonl(request, pk):
     return response
 
 
+@require_GET
+def session_import_schema(request):
+    """The import format as JSON Schema: documentation, so it is served to anyone."""
+    return JsonResponse(file_schema(), json_dumps_params={"indent": 2})
+
+
 @login_required
 @require_POST
 def session_import(request):
@@ -256,7 +263,7 @@ def run_restore(request, pk):
     if not run.form_state:
         # An imported run may come without its form: restoring it would blank the form.
         raise Http404("This run kept no form to restore.")
-    save_state(session, data_from_state(run.form_state), request.user)
+    restore_state(session, run.form_state, request.user)
     session.save()
     if request.htmx:
         return HttpResponseClientRedirect(reverse("session_detail", args=[session.pk]))

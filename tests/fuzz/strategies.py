@@ -2,11 +2,17 @@
 
 from hypothesis import strategies as st
 
-from playground.completions.forms import CompletionForm
+from playground.completions import parameters
 
-# Every name the completion form reads, the page's list fields, and the message's own keys.
+# Every name the completion form reads (as the socket and as the page post them), and the
+# message's own keys.
 FIELD_NAMES = sorted(
-    {*CompletionForm.base_fields, "logit_bias_token", "logit_bias_bias", "session", "HEADERS"}
+    {
+        "provider",
+        "session",
+        "HEADERS",
+        *(name for p in parameters.registered() for name in (p.name, *p.posted_names)),
+    }
 )
 ACTIONS = ["run", "stop", "live.start", "live.stop"]
 

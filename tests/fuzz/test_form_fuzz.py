@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from playground.completions.forms import CompletionForm
 from playground.completions.messages import form_data_from_message
 from playground.completions.request_body import build_request_body, expected_choice_count
+from playground.json_values import is_integer
 from playground.sessions.models import PlaygroundSession
 from playground.sessions.state import UnsavableState, save_state
 from playground.sockets.frames import RefusedFrame, read_message
@@ -43,10 +44,6 @@ SCHEMA_NUMBERS = {
     "presence_penalty": (-2, 2),
     "frequency_penalty": (-2, 2),
 }
-
-
-def is_integer(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def assert_within_the_schema(body: dict) -> None:

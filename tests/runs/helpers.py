@@ -3,6 +3,10 @@
 import asyncio
 import json
 
+from django.utils.datastructures import MultiValueDict
+
+from playground.completions import parameters
+from playground.completions.parameters import Widget
 from playground.runs.models import Run
 
 from ..factories import API_KEY
@@ -16,6 +20,23 @@ def run_message(provider, **fields):
     return message
 
 
+def blank_post() -> dict:
+    """What the page's form posts for a new session's parameters, for every registered one:
+    blank, but for a box checked from the start (stream). The editor's model and prompt
+    are left to the caller."""
+    post = {}
+    for parameter in parameters.registered():
+        if parameter.name in ("model", "prompt"):
+            continue
+        typed = "on" if parameter.initial else parameter.typed_value(MultiValueDict())
+        for name, values in parameter.form_data(typed).items():
+            post[name] = values if parameter.widget in LIST_WIDGETS else values[0]
+    return post
+
+
+LIST_WIDGETS = (Widget.STOP_SEQUENCES, Widget.LOGIT_BIAS)
+
+
 def page_message(provider, **fields):
     """A run message as the page's form sends it: every field, blanks included."""
     message = {
@@ -23,23 +44,7 @@ def page_message(provider, **fields):
         "provider": str(provider.pk),
         "model": "fake-model",
         "prompt": "Once upon a time",
-        "suffix": "",
-        "prompt_json": "",
-        "max_tokens": "",
-        "temperature": "",
-        "top_p": "",
-        "n": "",
-        "stream": "on",
-        "logprobs": "",
-        "stop": ["", "", "", ""],
-        "presence_penalty": "",
-        "frequency_penalty": "",
-        "best_of": "",
-        "logit_bias_token": ["", "", "", ""],
-        "logit_bias_bias": ["", "", "", ""],
-        "seed": "",
-        "user": "",
-        "extra_body": "",
+        **blank_post(),
         "HEADERS": {"HX-Request": "true", "HX-Trigger": "completion-form"},
     }
     message.update(fields)

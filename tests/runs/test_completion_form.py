@@ -4,7 +4,8 @@ import pytest
 from django import forms
 from django.utils.datastructures import MultiValueDict
 
-from playground.completions.forms import CompletionForm, StopSequencesField
+from playground.completions import parameters
+from playground.completions.forms import CompletionForm, parameter_field
 from playground.completions.request_body import build_request_body
 
 from ..factories import make_provider
@@ -121,7 +122,7 @@ def test_it_rejects_more_than_four_stop_sequences(alice, provider):
 
 def test_it_rejects_an_empty_stop_sequence():
     with pytest.raises(forms.ValidationError, match="stop sequences may not be empty"):
-        StopSequencesField(required=False).clean(["END", ""])
+        parameter_field(parameters.get("stop")).clean(["END", ""])
 
 
 def test_it_ignores_blank_stop_inputs(alice, provider):
@@ -200,13 +201,14 @@ def logit_bias_form(user, provider, token, bias):
     return completion_form(user, provider, logit_bias_token=[token], logit_bias_bias=[bias])
 
 
-def test_it_turns_logit_bias_rows_into_an_object(alice, provider):
+def test_it_reads_logit_bias_rows_as_pairs_and_sends_an_object(alice, provider):
     form = completion_form(
         alice, provider, logit_bias_token=["50256", " 198 "], logit_bias_bias=["-100", "100"]
     )
 
     assert form.is_valid()
-    assert form.cleaned_data["logit_bias"] == {"50256": -100, "198": 100}
+    assert form.cleaned_data["logit_bias"] == [[50256, -100], [198, 100]]
+    assert build_request_body(form.cleaned_data)["logit_bias"] == {"50256": -100, "198": 100}
 
 
 @pytest.mark.parametrize("token", ["abc", "1.5", "1e3"])
@@ -384,6 +386,16 @@ def test_it_rejects_non_standard_json_numbers(alice, provider, text):
     form = completion_form(alice, provider, extra_body=text)
 
     assert "is not valid JSON" in errors_of(form, "extra_body")
+
+
+@pytest.mark.parametrize(
+    "field, text", [("extra_body", '{"min_p": 1e400}'), ("prompt_json", "[[1], [-1e999]]")]
+)
+def test_it_rejects_a_number_too_large_for_json(alice, provider, field, text):
+    # Python reads 1e400 as infinity, which httpx would refuse to send upstream.
+    form = completion_form(alice, provider, prompt="", **{field: text})
+
+    assert "is too large a number" in errors_of(form, field)
 
 
 def test_it_rejects_json_nested_too_deeply(alice, provider):

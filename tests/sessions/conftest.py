@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from ..factories import make_provider, make_run, make_session
-from .helpers import EXTRA_HEADERS, PARAMETERS
+from .helpers import EXTRA_HEADERS, SAVED_PARAMETERS
 
 
 @pytest.fixture(autouse=True)
@@ -30,9 +30,9 @@ def provider(alice):
 
 @pytest.fixture
 def session(alice, provider):
-    """Alice's session about Paris, with its parameters as the page posts them."""
+    """Alice's session about Paris, with its parameters as the page saved them."""
     return make_session(
-        alice, provider, prompt="The capital of France is", parameters=dict(PARAMETERS)
+        alice, provider, prompt="The capital of France is", parameters=dict(SAVED_PARAMETERS)
     )
 
 
@@ -48,7 +48,7 @@ def run(alice, provider, session):
             "provider": str(provider.pk),
             "model": "fake-model",
             "prompt": "The capital of France is",
-            **PARAMETERS,
+            **SAVED_PARAMETERS,
         },
     )
 

@@ -4,33 +4,34 @@ from html.parser import HTMLParser
 
 from django.utils.datastructures import MultiValueDict
 
-from ..runs.helpers import KEY
+from playground.sessions.state import parameters_from_data
+
+from ..runs.helpers import KEY, blank_post
 
 EXTRA_HEADERS = {"OpenAI-Organization": "org-SECRET-ORG", "OpenAI-Project": "proj_SECRET_PROJECT"}
 # Every value that must never leave the server in a page, a file or a snippet.
 SECRETS = (KEY, *EXTRA_HEADERS.values())
 
+# The parameters as the page posts them: a few set, the others blank.
 PARAMETERS = {
-    "suffix": "",
-    "prompt_json": "",
+    **blank_post(),
     "max_tokens": "32",
     "temperature": "0.7",
-    "top_p": "",
-    "n": "",
     "stream": "on",
-    "include_usage": "",
-    "logprobs": "",
-    "echo": "",
-    "presence_penalty": "",
-    "frequency_penalty": "",
-    "best_of": "",
-    "seed": "",
-    "user": "",
-    "extra_body": "",
     "stop": ["\\n", "", "", ""],
-    "logit_bias_token": ["", "", "", ""],
-    "logit_bias_bias": ["", "", "", ""],
 }
+
+
+def as_form_data(fields: dict) -> MultiValueDict:
+    """A dict of posted fields (a list for a repeated one) as the form's post."""
+    data = MultiValueDict()
+    for name, value in fields.items():
+        data.setlist(name, value if isinstance(value, list) else [value])
+    return data
+
+
+# The same parameters as a session keeps them.
+SAVED_PARAMETERS = parameters_from_data(as_form_data(PARAMETERS))
 
 
 class _FormReader(HTMLParser):

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from ..factories import make_run, make_session
-from .helpers import PARAMETERS, SECRETS, form_data
+from .helpers import SAVED_PARAMETERS, SECRETS, form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -130,7 +130,7 @@ def test_markup_in_the_title_prompt_and_runs_is_shown_as_text(alice, alice_clien
         title=script,
         title_is_custom=True,
         prompt=script,
-        parameters={**PARAMETERS, "extra_body": script},
+        parameters={**SAVED_PARAMETERS, "extra_body": script},
     )
     make_run(
         alice,

@@ -11,8 +11,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from playground.runs.models import Run
+from playground.sessions.file_schema import MAX_RUNS
 from playground.sessions.models import PlaygroundSession
-from playground.sessions.transfer import MAX_RUNS
 
 from ..factories import make_provider, make_run
 
@@ -172,7 +172,8 @@ HOSTILE = {
     "wrong_format": (_set(["format"], "something-else"), "is not a session export"),
     "wrong_version": (_set(["version"], 99), "unknown version"),
     "version_as_text": (_set(["version"], "1"), "unknown version"),
-    "session_missing": (_set(["session"], _DELETE), "session must be an object"),
+    "version_true": (_set(["version"], True), "unknown version"),
+    "session_missing": (_set(["session"], _DELETE), "session is missing"),
     "session_a_list": (_set(["session"], []), "session must be an object"),
     "title_a_number": (_set(["session", "title"], 5), "session.title must be a string"),
     "title_too_long": (_set(["session", "title"], "t" * 201), "session.title is longer"),
@@ -193,27 +194,35 @@ HOSTILE = {
     ),
     "stop_a_string": (
         _set(["session", "parameters", "stop"], "\n"),
-        "session.parameters.stop must be a list of strings",
+        "session.parameters.stop must be a list.",
     ),
     "stop_with_numbers": (
         _set(["session", "parameters", "stop"], [1, 2]),
-        "session.parameters.stop must be a list of strings",
+        "session.parameters.stop[0] must be a string.",
     ),
     "parameter_huge": (
         _set(["session", "parameters", "user"], "s" * 20_001),
-        "too large",
+        "session.parameters.user is longer than 20000 characters.",
     ),
     "runs_an_object": (_set(["runs"], {}), "runs must be a list"),
     "run_a_string": (_set(["runs", 0], "run"), "runs[0] must be an object"),
     "request_body_missing": (
         _set(["runs", 0, "request_body"], _DELETE),
-        "runs[0].request_body must be an object",
+        "runs[0].request_body is missing.",
     ),
     "request_body_a_string": (
         _set(["runs", 1, "request_body"], "{}"),
         "runs[1].request_body must be an object",
     ),
     "choices_an_object": (_set(["runs", 0, "choices"], {}), "runs[0].choices must be a list"),
+    "too_many_choices": (
+        lambda data: _set(["runs", 0, "choices"], data["runs"][0]["choices"] * 1025)(data),
+        "runs[0].choices has more than 1024 items.",
+    ),
+    "a_nul_character_in_a_name": (
+        _set(["runs", 0, "request_body", "a\x00b"], 1),
+        "A name in runs[0].request_body cannot hold a NUL character.",
+    ),
     "choice_text_a_number": (
         _set(["runs", 0, "choices", 0, "text"], 42),
         "runs[0].choices[0].text must be a string",
@@ -232,23 +241,23 @@ HOSTILE = {
     ),
     "logprobs_tokens_a_string": (
         _set(["runs", 1, "choices", 0, "logprobs", "tokens"], " Lyon?"),
-        "runs[1].choices[0].logprobs.tokens must be a list of strings",
+        "runs[1].choices[0].logprobs.tokens must be a list or null.",
     ),
     "logprobs_token_logprobs_text": (
         _set(["runs", 1, "choices", 0, "logprobs", "token_logprobs"], ["high", "low"]),
-        "runs[1].choices[0].logprobs.token_logprobs must be a list of numbers",
+        "runs[1].choices[0].logprobs.token_logprobs[0] must be a number or null.",
     ),
     "logprobs_top_logprobs_a_list_of_lists": (
         _set(["runs", 1, "choices", 0, "logprobs", "top_logprobs"], [[1], [2]]),
-        "runs[1].choices[0].logprobs.top_logprobs must be a list of objects",
+        "runs[1].choices[0].logprobs.top_logprobs[0] must be an object or null.",
     ),
     "logprobs_alternative_text": (
         _set(["runs", 1, "choices", 0, "logprobs", "top_logprobs", 0, " Paris"], "likely"),
-        "runs[1].choices[0].logprobs.top_logprobs must be a list of objects",
+        'runs[1].choices[0].logprobs.top_logprobs[0][" Paris"] must be a number or null.',
     ),
     "logprobs_offset_text": (
         _set(["runs", 1, "choices", 0, "logprobs", "text_offset"], ["0", "5"]),
-        "runs[1].choices[0].logprobs.text_offset must be a list of integers",
+        "runs[1].choices[0].logprobs.text_offset[0] must be an integer.",
     ),
     "finish_reason_a_number": (
         _set(["runs", 0, "choices", 0, "finish_reason"], 1),
@@ -259,7 +268,7 @@ HOSTILE = {
     "usage_a_list": (_set(["runs", 0, "usage"], [1]), "runs[0].usage must be an object or null"),
     "notices_with_numbers": (
         _set(["runs", 0, "notices"], ["ok", 3]),
-        "runs[0].notices must be a list of strings",
+        "runs[0].notices[1] must be a string.",
     ),
     "error_a_list": (_set(["runs", 0, "error"], ["bad"]), "runs[0].error must be a string"),
     "model_too_long": (_set(["runs", 0, "model"], "m" * 201), "runs[0].model is longer"),
@@ -286,7 +295,7 @@ HOSTILE = {
     ),
     "form_state_stop_with_numbers": (
         _set(["runs", 0, "form_state", "stop"], [1]),
-        "runs[0].form_state.stop must be a list of strings",
+        "runs[0].form_state.stop[0] must be a string.",
     ),
     "created_at_not_a_date": (
         _set(["runs", 0, "created_at"], "2024-13-45T99:00:00"),
@@ -323,7 +332,7 @@ HOSTILE = {
     ),
     "too_many_runs": (
         lambda data: {**data, "runs": [data["runs"][0]] * (MAX_RUNS + 1)},
-        f"runs has more than {MAX_RUNS} runs",
+        f"runs has more than {MAX_RUNS} items.",
     ),
 }
 

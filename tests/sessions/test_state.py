@@ -18,7 +18,7 @@ from playground.sessions.state import (
 )
 
 from ..factories import make_provider
-from .helpers import PARAMETERS
+from .helpers import PARAMETERS, SAVED_PARAMETERS
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +49,19 @@ def test_an_unchecked_checkbox_is_saved_as_off(alice):
 
     assert parameters["stream"] == ""
     assert parameters["echo"] == "on"
+
+
+def test_logit_bias_rows_are_kept_as_typed_pairs_in_their_order(alice):
+    # Rows an object would merge or drop: a repeated token, a bias without its token yet.
+    data = posted(
+        logit_bias_token=["50256", "", "", " 13 ", "50256"],
+        logit_bias_bias=["-100", "", "5", "", "2.5"],
+    )
+
+    parameters = parameters_from_data(data)
+
+    assert parameters["logit_bias"] == [["50256", "-100"], ["", "5"], ["13", ""], ["50256", "2.5"]]
+    assert not {"logit_bias_token", "logit_bias_bias"} & set(parameters)
 
 
 def test_fields_the_form_does_not_have_are_not_saved(alice):
@@ -98,7 +111,9 @@ def test_a_state_too_large_to_save_is_refused(alice, fields):
 
 
 def test_the_initial_data_gives_back_checkboxes_as_booleans(alice):
-    session = PlaygroundSession(owner=alice, parameters={**PARAMETERS, "stream": "", "echo": "on"})
+    session = PlaygroundSession(
+        owner=alice, parameters={**SAVED_PARAMETERS, "stream": "", "echo": "on"}
+    )
 
     initial = form_initial(session)
 
@@ -115,17 +130,16 @@ def test_the_initial_data_gives_back_stop_sequences_and_logit_bias_rows(alice):
     session = PlaygroundSession(
         owner=alice,
         parameters={
-            **PARAMETERS,
+            **SAVED_PARAMETERS,
             "stop": ["\\n", "", "END", ""],
-            "logit_bias_token": ["50256", "", "13", ""],
-            "logit_bias_bias": ["-100", "", "", ""],
+            "logit_bias": [["50256", "-100"], ["", ""], ["13", ""]],
         },
     )
 
     initial = form_initial(session)
 
     assert initial["stop"] == ["\n", "END"]
-    assert initial["logit_bias"] == [("50256", "-100"), ("13", "")]
+    assert initial["logit_bias"] == [["50256", "-100"], ["13", ""]]
 
 
 def test_the_form_renders_what_was_saved(alice, provider):

@@ -4,10 +4,8 @@ import json
 
 import pytest
 
+from playground.sessions.file_schema import FORMAT, MAX_DEPTH, VERSION
 from playground.sessions.transfer import (
-    FORMAT,
-    MAX_DEPTH,
-    VERSION,
     InvalidExport,
     export_session,
     import_session,
@@ -77,6 +75,22 @@ def test_a_file_from_before_sent_requests_were_kept_still_imports(alice, session
     imported = import_session(parse_export(as_file(exported)), alice)
 
     assert [r.sent_requests for r in imported.runs.all()] == [None]
+
+
+def test_a_file_from_before_logit_bias_was_kept_as_pairs_still_imports(alice, session, run):
+    old = {"logit_bias_token": ["50256", "", "13", ""], "logit_bias_bias": ["-100", "", "", ""]}
+    exported = export_session(session)
+    for parameters in (exported["session"]["parameters"], exported["runs"][0]["form_state"]):
+        del parameters["logit_bias"], parameters["include_usage"]
+        parameters.update(old)
+
+    imported = import_session(parse_export(as_file(exported)), alice)
+
+    pairs = [["50256", "-100"], ["13", ""]]
+    assert imported.parameters["logit_bias"] == pairs
+    assert imported.parameters["include_usage"] == ""
+    assert "logit_bias_token" not in imported.parameters
+    assert imported.runs.get().form_state["logit_bias"] == pairs
 
 
 def test_a_minimal_file_gives_an_empty_session(alice):
