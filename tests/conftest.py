@@ -1,3 +1,4 @@
+import json
 import socket
 
 import pytest
@@ -9,11 +10,18 @@ from django.test import Client
 from playground.asgi import application
 from playground.localmodel.server import LocalModelServer, model_path
 
-from .factories import make_provider, make_user
+from .factories import EXTRA_HEADERS, make_provider, make_user
 from .fake_upstream import FakeUpstream
 
 # Fails the session if any API key shows up in what the app produced (see the module).
 pytest_plugins = ["tests.secrets_audit"]
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    # The default hasher takes most of a second per user on a small machine. Live servers
+    # (tests/browser/live_daphne.py) hash each password once per session instead.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -58,6 +66,14 @@ def charlie(db):
 
 
 @pytest.fixture
+def provider(alice):
+    """Alice's provider, with a key and extra headers whose values are secret too."""
+    return make_provider(
+        owner=alice, name="Alice's provider", extra_headers=json.dumps(EXTRA_HEADERS)
+    )
+
+
+@pytest.fixture
 def alice_provider(alice, upstream):
     return make_provider(owner=alice, base_url=upstream.base_url, name="Fake upstream")
 
@@ -66,6 +82,13 @@ def alice_provider(alice, upstream):
 def alice_client(alice):
     client = Client()
     client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def bob_client(bob):
+    client = Client()
+    client.force_login(bob)
     return client
 
 

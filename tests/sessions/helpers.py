@@ -4,9 +4,9 @@ from html.parser import HTMLParser
 
 from django.utils.datastructures import MultiValueDict
 
+from ..factories import EXTRA_HEADERS
 from ..runs.helpers import KEY
 
-EXTRA_HEADERS = {"OpenAI-Organization": "org-SECRET-ORG", "OpenAI-Project": "proj_SECRET_PROJECT"}
 # Every value that must never leave the server in a page, a file or a snippet.
 SECRETS = (KEY, *EXTRA_HEADERS.values())
 
