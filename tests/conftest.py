@@ -13,14 +13,18 @@ from playground.localmodel.server import LocalModelServer, model_path
 from .factories import EXTRA_HEADERS, make_provider, make_user
 from .fake_upstream import FakeUpstream
 
-# Fails the session if any API key shows up in what the app produced (see the module).
-pytest_plugins = ["tests.secrets_audit"]
+pytest_plugins = [
+    # Fails the session if any API key shows up in what the app produced (see the module).
+    "tests.secrets_audit",
+    # A live daphne server, Chromium and pages, for the tests that need a real server.
+    "tests.support.live_server",
+]
 
 
 @pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     # The default hasher takes most of a second per user on a small machine. Live servers
-    # (tests/browser/live_daphne.py) hash each password once per session instead.
+    # (tests/support/live_daphne.py) hash each password once per session instead.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 

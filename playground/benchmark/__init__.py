@@ -5,7 +5,7 @@ daphne → consumer → httpx → upstream, and back) against a direct httpx-sse
 the same paced upstream in the same run.
 
     upstream.py   the paced, stamping SSE server (a subprocess of its own)
-    servers.py    daphne subprocesses on fresh databases (tests/browser/live_daphne.py)
+    servers.py    daphne subprocesses on fresh databases (tests/support/live_daphne.py)
     clients.py    the websocket client and the direct httpx-sse reader
     stats.py      percentiles and the median and spread over repetitions
     figures.py    the seven figures

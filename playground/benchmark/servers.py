@@ -1,6 +1,6 @@
 """The processes a benchmark runs against: the paced upstream and daphne servers.
 
-daphne is started exactly as the browser tests start it (tests/browser/live_daphne.py), on
+daphne is started exactly as the browser tests start it (tests/support/live_daphne.py), on
 a database of its own (a SQLite clone of one migrated template, or a fresh PostgreSQL
 database that is dropped at the end), and reached from here through its Django helper.
 """
@@ -20,14 +20,14 @@ START_TIMEOUT = 30
 
 
 def live_daphne():
-    """tests.browser.live_daphne, which needs Django's app registry (for tests.factories)."""
+    """tests.support.live_daphne, which needs Django's app registry (for tests.factories)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "playground.settings")
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))
     import django
 
     django.setup()
-    from tests.browser import live_daphne as module
+    from tests.support import live_daphne as module
 
     return module
 

@@ -1,4 +1,5 @@
-"""A real daphne server in a subprocess, on a database of its own, for the browser tests.
+"""A real daphne server in a subprocess, on a database of its own, for the browser and fault
+tests (tests/support/live_server.py gives them fixtures) and the benchmark (playground/benchmark/).
 
 The server's database is a fresh PostgreSQL database when DATABASE_URL points at
 PostgreSQL, else a SQLite file. It is cloned from a template migrated once per test
