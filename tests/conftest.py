@@ -6,12 +6,17 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 from playground.asgi import application
 from playground.localmodel.server import LocalModelServer, model_path
 
 from .factories import EXTRA_HEADERS, make_provider, make_user
 from .fake_upstream import FakeUpstream
+
+# `make test-fast` runs with --hypothesis-profile=fast: each fuzz test tries a tenth of its
+# examples (tests/fuzz/examples.py). `make test` keeps the default profile.
+hypothesis_settings.register_profile("fast", max_examples=10)
 
 pytest_plugins = [
     # Fails the session if any API key shows up in what the app produced (see the module).

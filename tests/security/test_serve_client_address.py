@@ -10,6 +10,8 @@ import re
 import httpx
 import pytest
 
+pytestmark = pytest.mark.subprocess
+
 
 @pytest.fixture
 def daphne_server_env():
