@@ -3,6 +3,7 @@
 #   make test   set everything up, then lint and run the whole suite twice:
 #               on SQLite + in-memory layer, then on PostgreSQL + Redis
 #   make test-fast  the edit-test loop: the suite without the slow parts, in under a minute
+#   make typecheck  mypy on the app package
 #   make bench  the streaming benchmark (README, Performance): a table and bench-results.json
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
@@ -13,7 +14,7 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/playground
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help install run test test-fast test-defaults test-scaleout lint format \
+.PHONY: help install run test test-fast test-defaults test-scaleout lint format typecheck \
 	migrations-check bench bench-smoke
 
 help:
@@ -21,6 +22,7 @@ help:
 	@echo "make test   set up, lint and run every test (SQLite, then PostgreSQL + Redis)"
 	@echo "make test-fast  the quick tests only, on SQLite, for the edit-test loop"
 	@echo "make lint   ruff and djade checks only"
+	@echo "make typecheck  mypy with django-stubs on playground/"
 	@echo "make bench  measure what the playground adds to streaming (about 4 minutes)"
 
 $(STAMP): pyproject.toml
@@ -41,6 +43,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/djade --check $$(find templates -name '*.html')
+
+# mypy with django-stubs on the app package ([tool.mypy] in pyproject.toml).
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy playground
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
