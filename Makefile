@@ -23,7 +23,7 @@ help:
 	@echo "make test-fast  the quick tests only, on SQLite, for the edit-test loop"
 	@echo "make lint   ruff and djade checks only"
 	@echo "make typecheck  mypy with django-stubs on playground/"
-	@echo "make bench  measure what the playground adds to streaming (about 4 minutes)"
+	@echo "make bench  measure what the playground adds to streaming (about 5 minutes)"
 
 $(STAMP): pyproject.toml
 	@python_bin=$$(bin/find-python) || exit 1; \
@@ -43,6 +43,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/djade --check $$(find templates -name '*.html')
+	$(VENV)/bin/lint-imports --no-cache
 
 # mypy with django-stubs on the app package ([tool.mypy] in pyproject.toml).
 typecheck: $(STAMP)

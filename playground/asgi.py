@@ -19,8 +19,8 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from playground.routing import websocket_urlpatterns  # noqa: E402
+from playground.sockets.origin import SameOriginValidator  # noqa: E402
 from playground.startup import RunStartupTasks  # noqa: E402
-from playground.websocket_origin import SameOriginValidator  # noqa: E402
 
 application = RunStartupTasks(
     ProtocolTypeRouter(

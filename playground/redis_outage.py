@@ -50,6 +50,9 @@ class OutageTolerantRedisChannelLayer(RedisChannelLayer):
     """
 
     unreachable = False
+    # Counts the outages: messages sent meanwhile were lost, re-checks of access among them,
+    # so each socket re-checks after one (accounts/sockets.py).
+    outages = 0
 
     async def receive(self, channel):
         while True:
@@ -58,6 +61,7 @@ class OutageTolerantRedisChannelLayer(RedisChannelLayer):
             except (RedisError, OSError) as exc:
                 if not self.unreachable:
                     logger.warning("Redis is unreachable; sockets wait for it: %s", exc)
+                    self.outages += 1
                 self.unreachable = True
                 await self._drop_idle_connections()
                 await asyncio.sleep(RECONNECT_DELAY)

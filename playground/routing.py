@@ -1,10 +1,10 @@
 from django.urls import path
 
-from playground.runs.consumers import PlaygroundConsumer
 from playground.sharing.consumers import WatchConsumer
+from playground.sharing.presenter import PresenterConsumer
 
 websocket_urlpatterns = [
-    path("ws/playground/", PlaygroundConsumer.as_asgi()),
+    path("ws/playground/", PresenterConsumer.as_asgi()),
     path("ws/watch/<str:token>/", WatchConsumer.as_asgi()),
     path("ws/watch/team/<int:session_id>/", WatchConsumer.as_asgi()),
 ]

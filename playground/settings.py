@@ -53,8 +53,10 @@ INSTALLED_APPS = [
     "channels",
     "playground.accounts",
     "playground.providers",
+    "playground.completions",
     "playground.runs",
     "playground.sessions",
+    "playground.execution",
     "playground.sharing",
     "playground.localmodel",
 ]

@@ -15,7 +15,6 @@
   const paneTemplate = document.getElementById("choice-pane-template");
   const liveTemplate = document.getElementById("live-run-template");
 
-  let socket = null;
   let currentRun = null; // the id of the run streaming now, if any
   let panes = new Map();
   let showChoiceHeadings = false; // only when the run asked for more than one choice
@@ -159,7 +158,14 @@
     "live.ended"() {
       showLive(false, "The live demo has ended; its runs stay on the share page.");
     },
+    "access.revoked"(frame) {
+      // The server then closes the socket for good (code 4403, which htmx's ws extension
+      // does not reconnect after): the page says why and what to do.
+      loginEnded = true;
+      showSocketError(frame.error);
+    },
   };
+  let loginEnded = false;
 
   // Presenter mode's live-demo controls.
   const liveControls = document.getElementById("live-controls");
@@ -178,28 +184,75 @@
   }
   if (liveControls) {
     document.getElementById("live-start").addEventListener("click", () => {
-      if (socket) socket.send(JSON.stringify({ action: "live.start", session: liveControls.dataset.session }));
+      send({ action: "live.start", session: liveControls.dataset.session });
     });
     document.getElementById("live-stop").addEventListener("click", () => {
-      if (socket) socket.send(JSON.stringify({ action: "live.stop" }));
+      send({ action: "live.stop" });
     });
   }
 
-  root.addEventListener("htmx:wsOpen", (event) => {
-    socket = event.detail.socketWrapper;
-    socketState.dataset.state = "open";
-    socketState.textContent = "Connected";
-    if (currentRun !== null) {
-      // Reconnected mid-run: the server stopped that run; show what it stored.
-      const runId = currentRun;
-      currentRun = null;
-      showStoredRun(runId);
-      setRunning(false);
+  // --- The socket -------------------------------------------------------------------------
+  // The ws extension connects, and reconnects after a drop. Three things are added here.
+  //
+  // Its default backoff doubles up to 64 s between tries, so a page could stay disconnected
+  // for a minute after the server was back: the wait is capped at 2 s (with some jitter, so
+  // that many pages do not all knock at once).
+  const RECONNECT_MAX_MS = 2000;
+  htmx.config.wsReconnectDelay = (retries) =>
+    Math.min(RECONNECT_MAX_MS, 250 * 2 ** retries) * (0.5 + Math.random() / 2);
+
+  // A hung server (stopped, or behind a link that died without a word) leaves the socket
+  // open and silent, and the browser says nothing for minutes. So after 5 s without a
+  // frame the page pings ({"action": "ping"}, answered by a pong), and a server that has
+  // not answered in 10 s, or a socket still not open after 10 s, is given up for a new one.
+  const PING_AFTER_MS = 5000;
+  const PONG_WITHIN_MS = 10000;
+  const OPEN_WITHIN_MS = 10000;
+
+  // Every WebSocket the extension makes comes from here, so the page knows the newest one.
+  // A socket given up on may still open, answer or close later (when a hung server
+  // resumes): its events are stopped before the extension or this page sees them, so only
+  // one socket ever speaks for the page.
+  let socket = null; // the newest WebSocket
+  let connection = null; // the extension's handle on it: send(), reconnect()
+  let socketMadeAt = 0;
+  let lastHeard = 0; // when the newest socket last brought a frame, or opened
+  let pingSentAt = null; // when the ping still waiting for an answer was sent
+  htmx.createWebSocket = (url) => {
+    const made = new WebSocket(url, []);
+    made.binaryType = htmx.config.wsBinaryType;
+    for (const type of ["open", "message", "error", "close"]) {
+      made.addEventListener(type, (event) => {
+        if (made !== socket) event.stopImmediatePropagation();
+      });
     }
-  });
-  root.addEventListener("htmx:wsClose", () => {
+    socket = made;
+    socketMadeAt = Date.now();
+    pingSentAt = null;
+    return made;
+  };
+
+  function connected() {
+    return socket !== null && socket.readyState === WebSocket.OPEN;
+  }
+
+  const NOT_CONNECTED =
+    "Not connected to the server, so nothing was sent. Try again once the page says Connected.";
+
+  // Sends a frame now, or says why not: nothing waits to go out later, when the user may
+  // no longer want it (the extension would queue it and send it on reconnecting).
+  function send(message) {
+    if (!connected()) {
+      showSocketError(NOT_CONNECTED);
+      return false;
+    }
+    socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  function showDisconnected(text) {
     socketState.dataset.state = "closed";
-    socketState.textContent = "Disconnected: reconnecting…";
+    socketState.textContent = text;
     if (currentRun !== null) {
       // The server stops a run whose socket closed; wsOpen shows what it stored.
       stopButton.disabled = true;
@@ -211,13 +264,68 @@
     if (liveControls && liveControls.dataset.live === "true") {
       showLive(false, "The connection dropped, which ended the live demo. Go live again when it is back.");
     }
+  }
+
+  // A new socket in place of the newest one, which is closed and from then on unheard.
+  function replaceSocket() {
+    if (connection === null) return;
+    const old = socket;
+    connection.reconnect();
+    if (old !== socket && old.readyState !== WebSocket.CLOSED) old.close();
+  }
+
+  setInterval(() => {
+    if (socket === null) return;
+    const now = Date.now();
+    if (socket.readyState === WebSocket.CONNECTING && now - socketMadeAt > OPEN_WITHIN_MS) {
+      replaceSocket();
+    } else if (socket.readyState !== WebSocket.OPEN) {
+      // Closed: the extension is already trying again.
+    } else if (pingSentAt !== null && now - pingSentAt > PONG_WITHIN_MS) {
+      showDisconnected("Not connected: the server does not answer. Reconnecting…");
+      replaceSocket();
+    } else if (pingSentAt === null && now - lastHeard > PING_AFTER_MS) {
+      pingSentAt = now;
+      socket.send(JSON.stringify({ action: "ping" }));
+    }
+  }, 1000);
+
+  root.addEventListener("htmx:wsOpen", (event) => {
+    connection = event.detail.socketWrapper;
+    // Nothing is sent while disconnected (send() and wsConfigSend refuse), so this queue
+    // is empty; emptied anyway, so that nothing from before can ever go out now.
+    connection.queue.length = 0;
+    lastHeard = Date.now();
+    pingSentAt = null;
+    socketState.dataset.state = "open";
+    socketState.textContent = "Connected";
+    if (socketError.textContent === NOT_CONNECTED) showSocketError("");
+    if (currentRun !== null) {
+      // Reconnected mid-run: the server stopped that run; show what it stored.
+      const runId = currentRun;
+      currentRun = null;
+      showStoredRun(runId);
+      setRunning(false);
+    }
+    // Back: edits that could not be saved meanwhile go now, and the label follows.
+    autosave.retryNow();
+  });
+  root.addEventListener("htmx:wsClose", (event) => {
+    connection = event.detail.socketWrapper;
+    showDisconnected("Disconnected: reconnecting…");
   });
   root.addEventListener("htmx:wsError", () => {
     socketState.dataset.state = "closed";
     socketState.textContent = "Connection error: reconnecting…";
   });
+  // After the wsClose listener above: a socket closed for its login is not coming back.
+  root.addEventListener("htmx:wsClose", () => {
+    if (loginEnded) socketState.textContent = "Disconnected: reload the page.";
+  });
   root.addEventListener("htmx:wsBeforeMessage", (event) => {
     event.preventDefault(); // frames are JSON, handled here rather than swapped by htmx
+    lastHeard = Date.now();
+    pingSentAt = null; // any frame shows the server is alive
     let frame;
     try {
       frame = JSON.parse(event.detail.message);
@@ -228,18 +336,22 @@
     if (handler) handler(frame);
   });
   root.addEventListener("htmx:wsConfigSend", (event) => {
-    if (event.detail.parameters.action === "run") {
-      clearFieldErrors();
-      showSocketError("");
+    if (event.detail.parameters.action !== "run") return;
+    if (!connected()) {
+      // Refused rather than queued: a run starting by itself minutes later would surprise.
+      event.preventDefault();
+      showSocketError(NOT_CONNECTED);
+      return;
     }
+    clearFieldErrors();
+    showSocketError("");
   });
 
   function submitRun() {
     if (!runButton.disabled) form.requestSubmit();
   }
   function stopRun() {
-    if (!socket || stopButton.disabled) return;
-    socket.send(JSON.stringify({ action: "stop" }));
+    if (stopButton.disabled || !send({ action: "stop" })) return;
     stopButton.disabled = true;
     const status = liveRun.querySelector(".live-status");
     if (status) status.textContent = "Stopping…";
@@ -265,20 +377,151 @@
     });
   }
 
-  // htmx swaps nothing in on an error, which would leave "Saved" on screen after a failed save.
-  function showSaveFailed(event) {
-    const state = event.detail.elt;
-    if (state.id !== "save-state") return;
-    const status = event.detail.xhr ? event.detail.xhr.status : 0;
-    state.classList.add("failed");
-    state.textContent = status === 404
-      ? "Not saved: this session was deleted."
-      : status
-        ? "Not saved: the server answered " + status + "."
-        : "Not saved: the server cannot be reached.";
-  }
-  root.addEventListener("htmx:responseError", showSaveFailed);
-  root.addEventListener("htmx:sendError", showSaveFailed);
+  // --- Autosave ----------------------------------------------------------------------------
+  // The form is saved after each pause in typing, and at once on a change (a tick, a
+  // select, a number field left). One save at a time: when its reply comes, the form is
+  // compared with what that request carried and saved again if it changed meanwhile, so the
+  // last state is what is stored, whatever the order and pace of the edits. A save that
+  // failed is tried again, with a growing wait, and at once when the socket reconnects.
+  // The label says "Saved" only when the stored state is the form's state.
+  const autosave = (() => {
+    const url = form.dataset.autosaveUrl;
+    const TYPING_PAUSE_MS = 600;
+    const RETRY_MAX_MS = 10000;
+    const csrfHeaders = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+    const snapshot = () => new URLSearchParams(new FormData(form)).toString();
+
+    let stored = snapshot(); // what the server holds, as far as this page knows
+    let refused = null; // a state the server would not keep (the label says why)
+    let sending = null; // the state on its way, if any
+    let timer = null;
+    let retryMs = 0;
+    let stopped = false;
+
+    function label(text, failed) {
+      const state = document.getElementById("save-state");
+      state.textContent = text;
+      state.classList.toggle("failed", failed);
+    }
+
+    function saveIn(delay) {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timer = null;
+        save();
+      }, delay);
+    }
+
+    function edited(delay) {
+      if (stopped) return;
+      const state = snapshot();
+      // A failure stays on screen until a save succeeds: it is still true meanwhile.
+      const failing = document.getElementById("save-state").classList.contains("failed");
+      if (state !== stored && state !== refused && !failing) label("Saving…", false);
+      saveIn(delay);
+    }
+
+    function failed(text, retry) {
+      label(text, true);
+      if (!retry) return;
+      retryMs = Math.min(RETRY_MAX_MS, Math.max(1000, retryMs * 2));
+      if (timer === null) saveIn(retryMs);
+    }
+
+    async function save() {
+      // One request at a time: the reply of the one on its way calls save() again.
+      if (stopped || sending !== null) return;
+      const state = snapshot();
+      if (state === stored) {
+        label("Saved", false);
+        return;
+      }
+      if (state === refused) return;
+      sending = state;
+      let response = null;
+      let html = null;
+      try {
+        response = await fetch(url, {
+          method: "POST",
+          body: new URLSearchParams(state),
+          headers: csrfHeaders,
+          credentials: "same-origin",
+          // A login page in answer (logged out) must not count as saved.
+          redirect: "manual",
+        });
+        if (response.ok) html = await response.text();
+      } catch (e) {
+        response = null;
+      }
+      sending = null;
+      if (stopped) return;
+      if (response === null || (response.ok && html === null)) {
+        failed("Not saved: the server cannot be reached.", true);
+      } else if (response.type === "opaqueredirect") {
+        refused = state;
+        failed("Not saved: you are logged out. Log in again, then edit to save.", false);
+      } else if (response.status === 404) {
+        refused = state;
+        failed("Not saved: this session was deleted.", false);
+      } else if (!response.ok) {
+        const retry = response.status >= 500;
+        if (!retry) refused = state;
+        failed("Not saved: the server answered " + response.status + ".", retry);
+      } else {
+        // The server's label ("Saved", or why it would not keep this state), and the title
+        // when it follows the prompt (swapped out of band).
+        htmx.swap("#save-state", html, { swapStyle: "outerHTML" });
+        if (document.getElementById("save-state").classList.contains("failed")) {
+          refused = state;
+        } else {
+          stored = state;
+        }
+        retryMs = 0;
+        // Edited while this request was on its way: that is not saved yet, so send it now
+        // (or when the typing pause ends). After a failure, the retry sends it.
+        const now = snapshot();
+        if (now !== stored && now !== refused) {
+          label("Saving…", false);
+          if (timer === null) save();
+        }
+      }
+    }
+
+    form.addEventListener("input", () => edited(TYPING_PAUSE_MS));
+    form.addEventListener("change", () => edited(0));
+    // Leaving the page within a typing pause: the last keystrokes go out anyway, in a
+    // request the browser finishes after the page is gone (keepalive, up to 64 KB).
+    window.addEventListener("pagehide", () => {
+      const state = snapshot();
+      if (stopped || state === stored || state === refused || state === sending) return;
+      fetch(url, {
+        method: "POST",
+        body: new URLSearchParams(state),
+        headers: csrfHeaders,
+        credentials: "same-origin",
+        keepalive: true,
+      }).catch(() => {});
+    });
+    window.addEventListener("online", () => retryNow());
+
+    function retryNow() {
+      retryMs = 0;
+      if (!stopped && snapshot() !== stored) saveIn(0);
+    }
+
+    return {
+      retryNow,
+      // Restore puts a run's form back on the server and reloads the page: what the form
+      // holds now must not be saved over it.
+      stop() {
+        stopped = true;
+        clearTimeout(timer);
+      },
+    };
+  })();
+  document.body.addEventListener("htmx:beforeRequest", (event) => {
+    if (event.detail.elt.hasAttribute("data-replaces-form")) autosave.stop();
+  });
 
   // "+ row" in the logit_bias table.
   document.addEventListener("click", (event) => {

@@ -11,12 +11,30 @@
   const promptBox = document.getElementById("shared-prompt");
   const parameters = document.getElementById("shared-parameters");
   const template = document.getElementById("live-run-template");
+  const accessEnded = document.getElementById("access-ended");
+  // The server's close code for a socket whose access ended (accounts/sockets.py).
+  const ACCESS_REVOKED = 4403;
   let currentRun = null;
   let retry = 0;
+  let ended = false;
 
   function setLive(live, text) {
     liveState.dataset.live = live ? "true" : "false";
     liveState.textContent = text;
+  }
+
+  // This viewer may no longer watch (README, Sharing): say so once and stop following, rather
+  // than reconnect to a socket that refuses the page. A reload asks the server again.
+  function endAccess(text) {
+    ended = true;
+    root.dataset.access = "ended";
+    setLive(false, "");
+    // A run it was following stops here: no "Streaming" card left behind.
+    currentRun = null;
+    const streaming = liveRun.querySelector(".run-card.live");
+    if (streaming) streaming.remove();
+    accessEnded.textContent = text || root.dataset.accessEnded;
+    accessEnded.hidden = false;
   }
 
   function showState(frame) {
@@ -96,22 +114,44 @@
     "live.ended"() {
       setLive(false, "The live demo has ended.");
     },
+    "access.revoked"(frame) {
+      endAccess(frame.error);
+    },
   };
+
+  function reconnectLater() {
+    retry = Math.min(retry + 1, 6);
+    setTimeout(connect, 500 * 2 ** retry);
+  }
+
+  // A socket refused at its handshake looks like a server that is away. The share page
+  // itself tells them apart: 404 or a redirect to log in means this viewer may no longer
+  // open it; anything else (no answer, a 5xx) is worth another try.
+  function checkAccessThenReconnect() {
+    fetch(location.pathname, { cache: "no-store", redirect: "manual", credentials: "same-origin" })
+      .then((response) => {
+        if (response.status === 404 || response.type === "opaqueredirect") endAccess("");
+        else reconnectLater();
+      }, reconnectLater);
+  }
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     const socket = new WebSocket(scheme + location.host + root.dataset.watchPath);
-    socket.addEventListener("open", () => { retry = 0; root.dataset.socket = "open"; });
+    let opened = false;
+    socket.addEventListener("open", () => { opened = true; retry = 0; root.dataset.socket = "open"; });
     socket.addEventListener("message", (event) => {
       let frame;
       try { frame = JSON.parse(event.data); } catch (e) { return; }
       const handler = handlers[frame.type];
       if (handler) handler(frame);
     });
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (event) => {
       root.dataset.socket = "closed";
-      retry = Math.min(retry + 1, 6);
-      setTimeout(connect, 500 * 2 ** retry);
+      if (event.code === ACCESS_REVOKED && !ended) endAccess("");
+      if (ended) return;
+      if (opened) reconnectLater();
+      else checkAccessThenReconnect();
     });
   }
   connect();

@@ -116,13 +116,17 @@ async def connect():
     opened = []
 
     async def open_socket(
-        user=None, origin="http://localhost", path="/ws/playground/", host="localhost"
+        user=None, origin="http://localhost", path="/ws/playground/", host="localhost", client=None
     ):
-        # origin=None sends no Origin header at all.
+        # origin=None sends no Origin header at all. client: a logged-in test Client whose
+        # login session the socket shares (to log out or change the password from it).
         headers = [(b"host", host.encode())]
         if origin is not None:
             headers.append((b"origin", origin.encode()))
-        if user is not None:
+        if client is not None:
+            cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+            headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+        elif user is not None:
             cookie = await database_sync_to_async(_session_cookie)(user)
             headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
         communicator = WebsocketCommunicator(application, path, headers=headers)

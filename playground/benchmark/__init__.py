@@ -8,6 +8,6 @@ the same paced upstream in the same run.
     servers.py    daphne subprocesses on fresh databases (tests/support/live_daphne.py)
     clients.py    the websocket client and the direct httpx-sse reader
     stats.py      percentiles and the median and spread over repetitions
-    figures.py    the seven figures
+    figures.py    the figures (issue 7, and figure 8 of issue 11)
     report.py     the table and the JSON
 """

@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from playground.runs.coalescer import FRAME_INTERVAL
+from playground.execution.coalescer import FRAME_INTERVAL
 
 from . import report
 from .figures import FIGURES, FULL, SAVE_INTERVAL, SMOKE, Bench, run_figure
@@ -112,7 +112,8 @@ def main(argv=None) -> int:
     print()
     for figure in figures:
         if extra := report.levels_table(figure):
-            print(f"Figure {figure.key} by level (medians):\n{extra}\n")
+            by = "length" if figure.key == "8" else "level"
+            print(f"Figure {figure.key} by {by} (medians):\n{extra}\n")
     print(report.notes(figures))
     print(f"\nJSON: {args.json}")
     failed = results["errors"] or results["tokens_lost"] or results["tokens_reordered"]

@@ -1,4 +1,4 @@
-"""The seven figures of issue 7. Each runs its repetitions and returns a Figure.
+"""The figures of issues 7 and 11. Each runs its repetitions and returns a Figure.
 
 "Added" numbers compare the playground with a direct httpx-sse client reading the same
 upstream in the same repetition: what the playground adds, at the same percentile.
@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from playground.runs.coalescer import FRAME_INTERVAL
+from playground.execution.coalescer import FRAME_INTERVAL
 
 from .clients import (
     StreamRecord,
@@ -46,6 +46,7 @@ class Sizes:
     idle_sockets: int
     save_streams: int
     save_tokens: int
+    output_lengths: tuple[int, ...]
 
 
 FULL = Sizes(
@@ -60,6 +61,7 @@ FULL = Sizes(
     idle_sockets=1000,
     save_streams=20,
     save_tokens=100,
+    output_lengths=(5_000, 20_000, 40_000, 80_000),
 )
 SMOKE = Sizes(
     repetitions=1,
@@ -73,6 +75,7 @@ SMOKE = Sizes(
     idle_sockets=20,
     save_streams=3,
     save_tokens=15,
+    output_lengths=(200, 800),
 )
 
 
@@ -496,6 +499,67 @@ async def saving_under_load(bench: Bench, figure: Figure) -> None:
             bench.stop(name)
 
 
+# --- 8. Output length ---------------------------------------------------------------------
+
+# 80,000 stamped tokens are 1.3 to 1.6 M characters (a stamp's length grows with the
+# machine's uptime), over the default output cap: this figure's server raises the cap, so
+# that each run ends on its own rather than at the cap.
+LONG_OUTPUT_CHARS = "4000000"
+# A run's time may grow with its length no faster than the direct reader's.
+MAX_LENGTH_RATIO = 2.0
+
+
+def _seconds(record: StreamRecord) -> float:
+    """Submit to the end of the stream: [DONE] for the direct reader, run.finished (the run
+    saved and its card rendered) through the playground."""
+    return ms((record.finished_us or record.submitted_us) - record.submitted_us) / 1000
+
+
+async def output_length(bench: Bench, figure: Figure) -> None:
+    server, account = bench.server("long", env={"PLAYGROUND_MAX_OUTPUT_CHARS": LONG_OUTPUT_CHARS})
+    lengths = bench.sizes.output_lengths
+    lost = figure.metric("tokens lost or reordered", "tokens", ("==", 0), judged_on="max")
+    ratios = {
+        n: figure.metric(f"playground / direct time, {n:,} tokens", "x", ("<=", MAX_LENGTH_RATIO))
+        for n in lengths
+    }
+    sockets = await open_sockets(server.ws_url("/ws/playground/"), server.headers(account), 1)
+    try:
+        async with direct_client() as client:
+            # Warm-up: connections, caches, code paths. Interval 0: no pacing, the upstream
+            # writes as fast as it is read.
+            await bench.direct(client, 1, lengths[0], 0)
+            await bench.through(sockets, account, lengths[0], 0)
+            for _ in range(bench.sizes.repetitions):
+                detail, lost_here = {}, 0
+                for n in lengths:
+                    before = bench.cpu(server)
+                    [d] = await bench.direct(client, 1, n, 0)
+                    between = bench.cpu(server)
+                    [p] = await bench.through(sockets, account, n, 0)
+                    after = bench.cpu(server)
+                    lost_here += sum(figure.check([d, p]))
+                    ratios[n].values.append(_seconds(p) / _seconds(d))
+                    detail[str(n)] = {
+                        "characters": len(p.text),
+                        "direct_s": _seconds(d),
+                        "playground_s": _seconds(p),
+                        "playground_last_token_s": ms(p.received_us[-1] - p.submitted_us) / 1000
+                        if p.received_us
+                        else None,
+                        "frames": len(p.frames),
+                        # Per token, unlike the times, whatever else the machine is doing:
+                        # work per token that grows with the text shows here first.
+                        "cpu_us_per_token_direct": _per_token(before, between, n),
+                        "cpu_us_per_token_playground": _per_token(between, after, n),
+                    }
+                lost.values.append(lost_here)
+                figure.details.append(detail)
+    finally:
+        await close_sockets(sockets)
+        bench.stop("long")
+
+
 FIGURES: dict[str, tuple[str, Callable[[Bench, Figure], Awaitable[None]]]] = {
     "1": ("Added time to first token", time_to_first_token),
     "2": ("Added per-token delay (20 ms pacing)", per_token_delay),
@@ -504,6 +568,7 @@ FIGURES: dict[str, tuple[str, Callable[[Bench, Figure], Awaitable[None]]]] = {
     "5": ("Live demo fan-out through Redis", live_fan_out),
     "6": ("Idle sockets", idle_sockets),
     "7": ("Saving under load", saving_under_load),
+    "8": ("Output length (no pacing)", output_length),
 }
 
 FIGURE_TIMEOUT = 600

@@ -14,6 +14,8 @@ def _number(value: float | None, unit: str) -> str:
         return f"{value:.0f}"
     if unit == "KiB":
         return f"{value:.1f} KiB"
+    if unit == "x":
+        return f"{value:.2f}x"
     return f"{value:.2f} {unit}"
 
 
@@ -50,7 +52,10 @@ def table(figures: list[Figure], repetitions: int) -> str:
 
 
 def levels_table(figure: Figure) -> str:
-    """Figure 4 per level, medians over the repetitions: the raw delays behind "added"."""
+    """Figure 4 per level, or figure 8 per length, medians over the repetitions: the raw
+    numbers behind the figure."""
+    if figure.key == "8" and figure.details:
+        return _lengths_table(figure)
     if figure.key != "4" or not figure.details:
         return ""
     lines = [
@@ -70,6 +75,30 @@ def levels_table(figure: Figure) -> str:
             f"| {median('playground_p50_ms'):.1f} / {median('playground_p99_ms'):.1f} ms "
             f"| {statistics.median(r['playground_p99_ms'] - r['direct_p99_ms'] for r in rows):.1f}"
             f" ms | {median('frames_per_token'):.2f} | {daphne:.0f} µs |"
+        )
+    return "\n".join(lines)
+
+
+def _lengths_table(figure: Figure) -> str:
+    lines = [
+        "| tokens | characters | direct | playground | ratio "
+        "| CPU per token: direct reader, daphne |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for length in figure.details[0]:
+        rows = [detail[length] for detail in figure.details if length in detail]
+
+        def median(key, rows=rows):
+            return statistics.median(row[key] for row in rows)
+
+        def cpu(path, process, rows=rows):
+            return statistics.median(row[f"cpu_us_per_token_{path}"][process] for row in rows)
+
+        ratio = statistics.median(row["playground_s"] / row["direct_s"] for row in rows)
+        lines.append(
+            f"| {int(length):,} | {median('characters'):,.0f} | {median('direct_s'):.2f} s "
+            f"| {median('playground_s'):.2f} s | {ratio:.2f}x "
+            f"| {cpu('direct', 'client'):.0f} µs, {cpu('playground', 'daphne'):.0f} µs |"
         )
     return "\n".join(lines)
 

@@ -5,5 +5,4 @@ from . import views
 urlpatterns = [
     path("<int:pk>/", views.run_detail, name="run_detail"),
     path("<int:pk>/code/", views.run_code, name="run_code"),
-    path("<int:pk>/restore/", views.run_restore, name="run_restore"),
 ]

@@ -51,16 +51,6 @@ class PlaygroundSession(models.Model):
     def display_title(self) -> str:
         return self.title or "Untitled session"
 
-    @property
-    def is_pristine(self) -> bool:
-        """Nothing typed, set or run: opening the playground may reuse it."""
-        return (
-            not self.prompt
-            and not self.parameters
-            and self.last_run_at is None
-            and not self.title_is_custom
-        )
-
     def follow_prompt_title(self) -> None:
         if self.title_is_custom:
             return

@@ -6,10 +6,10 @@ The state is kept as typed, even when it is not valid yet, so nothing a user wro
 from django.conf import settings
 from django.utils.datastructures import MultiValueDict
 
+from playground.completions.escapes import decode_escapes
+from playground.completions.forms import CompletionForm
 from playground.ids import parse_id
 from playground.providers.models import Provider
-from playground.runs.escapes import decode_escapes
-from playground.runs.forms import CompletionForm
 
 CHECKBOX_FIELDS = ("stream", "include_usage", "echo")
 LIST_FIELDS = ("stop", "logit_bias_token", "logit_bias_bias")

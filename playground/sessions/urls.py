@@ -16,4 +16,5 @@ urlpatterns = [
     path("<int:pk>/purge/", views.session_purge, name="session_purge"),
     path("<int:pk>/export/", views.session_export, name="session_export"),
     path("<int:pk>/export.jsonl", views.session_export_jsonl, name="session_export_jsonl"),
+    path("runs/<int:pk>/restore/", views.run_restore, name="run_restore"),
 ]

@@ -2,22 +2,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
-from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
+from playground.completions.forms import CompletionForm
 from playground.providers.models import Provider
-from playground.runs.forms import CompletionForm
 from playground.runs.models import Run
 from playground.runs.recovery import mark_abandoned_runs_interrupted
-from playground.sharing.access import team_sessions
-from playground.sharing.live import live_mode_available, show_state_to_live_viewers
 
 from .forms import ImportForm, RenameForm, SearchForm
 from .models import PlaygroundSession
-from .state import UnsavableState, form_initial, save_state
+from .signals import readable_sessions, state_saved
+from .state import UnsavableState, data_from_state, form_initial, save_state
 from .transfer import export_session, import_session, runs_as_jsonl
 
 SESSIONS_PER_PAGE = 20
@@ -33,9 +33,11 @@ def _new_session(user) -> PlaygroundSession:
 @login_required
 @require_GET
 def playground(request):
-    """Opening the playground starts a new session, or reuses an untouched one."""
+    """Opening the playground goes back to the session edited last (a closed tab loses
+    nothing), or starts one; "New session" starts afresh."""
+    # Sessions are ordered by updated_at, which every edit, run and rename moves on.
     latest = PlaygroundSession.objects.owned_by(request.user).first()
-    session = latest if latest and latest.is_pristine else _new_session(request.user)
+    session = latest or _new_session(request.user)
     return redirect("session_detail", pk=session.pk)
 
 
@@ -49,13 +51,17 @@ def session_new(request):
 @require_GET
 def session_detail(request, pk):
     session = get_object_or_404(PlaygroundSession.objects.owned_by(request.user), pk=pk)
+    return render_session_page(request, session)
+
+
+def render_session_page(request, session, **extra_context):
+    """The session page, for its owner. The apps above add to it (sharing: presenter mode,
+    with `presenting` and `live_unavailable`) through extra_context."""
     mark_abandoned_runs_interrupted()
     initial = form_initial(session)
     if initial["provider"] is None:
         initial["provider"] = Provider.objects.default_for(request.user)
     form = CompletionForm(initial=initial, user=request.user)
-    # Presenter mode: large type for projecting, and the live-demo controls.
-    presenting = request.GET.get("present") == "1"
     return render(
         request,
         "runs/playground.html",
@@ -64,8 +70,7 @@ def session_detail(request, pk):
             "form": form,
             "has_providers": form.fields["provider"].queryset.exists(),
             "runs": _runs_with_previous_bodies(session),
-            "presenting": presenting,
-            "live_unavailable": presenting and not live_mode_available(),
+            **extra_context,
         },
     )
 
@@ -89,7 +94,7 @@ def session_autosave(request, pk):
             request, "runs/playground.html#save-state", {"session": session, "error": str(exc)}
         )
     session.save()
-    show_state_to_live_viewers(session)
+    state_saved.send(PlaygroundSession, session=session)
     context = {
         "session": session,
         "saved": True,
@@ -118,7 +123,11 @@ def session_list(request):
         "search": search,
         "query": query,
         # Shown read-only under "Team": teammates' sessions shared with a team of this user.
-        "team_sessions": team_sessions(request.user).matching(query)[:SESSIONS_PER_PAGE],
+        "team_sessions": [
+            session
+            for _, readable in readable_sessions.send(PlaygroundSession, user=request.user)
+            for session in readable.matching(query)[:SESSIONS_PER_PAGE]
+        ],
     }
     return render(request, template, context)
 
@@ -228,4 +237,27 @@ def session_import(request):
         return redirect("session_list")
     session = import_session(form.cleaned_data["file"], request.user)
     messages.success(request, f"Imported “{session.display_title}”.")
+    return redirect("session_detail", pk=session.pk)
+
+
+@login_required
+@require_POST
+def run_restore(request, pk):
+    """Puts the run's prompt and parameters back into its session's form."""
+    run = get_object_or_404(
+        Run.objects.select_related("session"),
+        pk=pk,
+        owner=request.user,
+        session__deleted_at__isnull=True,
+    )
+    session = run.session
+    if session is None:
+        raise Http404("This run belongs to no session.")
+    if not run.form_state:
+        # An imported run may come without its form: restoring it would blank the form.
+        raise Http404("This run kept no form to restore.")
+    save_state(session, data_from_state(run.form_state), request.user)
+    session.save()
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("session_detail", args=[session.pk]))
     return redirect("session_detail", pk=session.pk)

@@ -7,6 +7,13 @@ from playground.sessions.models import PlaygroundSession
 
 from .models import SessionShare, Visibility
 
+# What a viewer reads once a change of the share, of their teams or of their login has cut
+# them off (the watch socket says it, and so does the page when its socket is refused).
+ACCESS_ENDED = (
+    "Your access to this shared session ended: it is no longer shared with you, "
+    "or you logged out. This page no longer follows it."
+)
+
 
 def share_for_token(token: str, user) -> SessionShare:
     """The link share behind token, if this user may open it; else Http404."""

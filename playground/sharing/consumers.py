@@ -1,4 +1,8 @@
-"""The viewer's socket of a shared session: read-only, it only ever receives."""
+"""The viewer's socket of a shared session: read-only, it only ever receives.
+
+It stays open only while the viewer may still open the share: a change to the share, the
+viewer's teams or login makes it check again, and closes it if not (accounts/sockets.py).
+"""
 
 import asyncio
 import contextlib
@@ -7,10 +11,11 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 
-from playground.dispatch import LeanDispatch
-from playground.runs.outgoing import fit
+from playground.accounts.sockets import ClosesWhenAccessEnds
+from playground.sockets.dispatch import LeanDispatch
+from playground.sockets.outgoing import fit
 
-from .access import share_for_team_member, share_for_token
+from .access import ACCESS_ENDED, share_for_team_member, share_for_token
 from .live import (
     VIEWER_REJOIN_INTERVAL,
     add_viewer,
@@ -31,12 +36,20 @@ def _find_share(user, kwargs):
     return share, public_state(share.session)
 
 
-class WatchConsumer(LeanDispatch, AsyncJsonWebsocketConsumer):
+class WatchConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketConsumer):
     # With 100 viewers, the trips to the database thread were most of their lag.
-    messages_without_database = frozenset({"live.frame"})
+    messages_without_database = frozenset({"live.frame", "access.recheck"})
+    access_revoked_error = ACCESS_ENDED
 
     share = None
     rejoining: asyncio.Task | None = None
+
+    def has_access(self, user) -> bool:
+        try:
+            _find_share(user, self.scope["url_route"]["kwargs"])
+        except Http404:
+            return False
+        return True
 
     async def connect(self):
         try:
@@ -48,6 +61,14 @@ class WatchConsumer(LeanDispatch, AsyncJsonWebsocketConsumer):
             return
         self.session_id = self.share.session_id
         live_available = await join_viewers(self.session_id, self.channel_name)
+        await self.join_user_group()
+        # Checked again now that the groups would hear of a change: one made since the
+        # first check would otherwise go unnoticed.
+        if not await database_sync_to_async(self.has_access_now)():
+            await self._leave_groups()
+            self.share = None
+            await self.close()
+            return
         await self.accept()
         await self.send_json(self._live_state(state, live_available))
         self.rejoining = asyncio.ensure_future(self._keep_joining(live_available))
@@ -75,25 +96,39 @@ class WatchConsumer(LeanDispatch, AsyncJsonWebsocketConsumer):
                     self.scope["user"], self.scope["url_route"]["kwargs"]
                 )
             except Http404:
-                await self.close()
+                # Access ended while Redis could not say so.
+                self.rejoining = None
+                await self.revoke_access()
                 return
             await self.send_json(self._live_state(state, live_available))
+
+    async def _stop_rejoining(self):
+        task, self.rejoining = self.rejoining, None
+        if task is not None and task is not asyncio.current_task():
+            # First, so that the group is not joined again after it is left.
+            task.cancel()
+            # Or it ended on a send to the socket that has just closed.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
     async def disconnect(self, code):
         if self.share is None:
             return
-        if self.rejoining is not None:
-            # First, so that the group is not joined again after it is left below.
-            self.rejoining.cancel()
-            # Or it ended on a send to the socket that has just closed.
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.rejoining
+        await self._leave_groups()
+        count = await remove_viewer(self.share, self.channel_name)
+        await announce_viewer_count(self.session_id, count)
+
+    async def on_access_revoked(self):
+        # Out of the demo's group at once: nothing more of it reaches this socket.
+        await self._leave_groups()
+
+    async def _leave_groups(self):
+        await self._stop_rejoining()
+        await self.leave_user_group()
         with contextlib.suppress(Exception):
             await self.channel_layer.group_discard(
                 viewers_group(self.session_id), self.channel_name
             )
-        count = await remove_viewer(self.share, self.channel_name)
-        await announce_viewer_count(self.session_id, count)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         # Enforced here, not only by the page: a viewer's socket changes nothing.
@@ -102,6 +137,8 @@ class WatchConsumer(LeanDispatch, AsyncJsonWebsocketConsumer):
         )
 
     async def live_frame(self, event):
-        # The presenter's frames, each within daphne's message size limit (runs/outgoing.py).
+        if self.access_ended:
+            return  # sent before this socket left the group
+        # The presenter's frames, each within daphne's message size limit (sockets/outgoing.py).
         for text in fit(event["frame"]):
             await self.send(text_data=text)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from playground.redis_outage import redis_answers
 
-from .models import LiveViewer, SessionShare
+from .models import LiveViewer, SessionShare, Visibility
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +172,16 @@ def start_live(session) -> SessionShare | None:
     share.live_since = timezone.now()
     share.save(update_fields=["live_since"])
     return share
+
+
+@database_sync_to_async
+def still_live(session_id: int) -> bool:
+    """Whether a demo goes on: making its session private, or revoking its link, ends it."""
+    return (
+        SessionShare.objects.filter(session_id=session_id, live_since__isnull=False)
+        .exclude(visibility=Visibility.PRIVATE)
+        .exists()
+    )
 
 
 @database_sync_to_async

@@ -3,12 +3,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from playground.sessions.models import PlaygroundSession
+from playground.sessions.views import render_session_page
 
-from .access import share_for_team_member, share_for_token
+from .access import ACCESS_ENDED, share_for_team_member, share_for_token
 from .fork import fork_session
 from .forms import ShareForm
 from .live import live_mode_available, public_state, send_to_viewers_now
@@ -90,6 +90,7 @@ def _render_shared(request, share, watch_path, fork_url):
             "read_only": True,
             "watch_path": watch_path,
             "fork_url": fork_url,
+            "access_ended": ACCESS_ENDED,
             "live_unavailable": not live_mode_available(),
         },
     )
@@ -134,4 +135,6 @@ def _forked(request, share):
 def session_present(request, pk):
     """Presenter mode: the session page in large type, with the live-demo controls."""
     share = _own_share(request, pk)
-    return redirect(f"{reverse('session_detail', args=[share.session_id])}?present=1")
+    return render_session_page(
+        request, share.session, presenting=True, live_unavailable=not live_mode_available()
+    )

@@ -45,5 +45,5 @@ def test_the_page_reconnects_when_a_killed_server_comes_back(alice_page, daphne_
     assert not daphne_server.is_running
     expect(state).to_have_attribute("data-state", "closed")
     daphne_server.start()
-    # htmx's reconnect backs off with jitter: give it a few tries.
+    # The page tries again at most 2 s apart; the wait is generous for a busy machine.
     expect(state).to_have_attribute("data-state", "open", timeout=20_000)

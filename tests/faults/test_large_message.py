@@ -1,7 +1,7 @@
 """Hostile input on a real daphne: messages larger than daphne's own 1 MiB default.
 
 daphne closes a socket whose message is over its cap before the consumer sees it, so the
-server runs a protocol of ours (playground/daphne_main.py, started by frames.daphne_command)
+server runs a protocol of ours (playground/sockets/daphne_main.py, started by frames.daphne_command)
 that answers a message over PLAYGROUND_MAX_SOCKET_MESSAGE_BYTES, however large, with a clear
 error and drops it as it arrives: the socket goes on.
 """

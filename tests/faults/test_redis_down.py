@@ -124,7 +124,7 @@ def test_the_model_list_loads(daphne_server, alice_visitor, alice_provider):
 def test_presenter_mode_says_live_mode_is_unavailable(alice_visitor):
     session = _session_id(alice_visitor)
 
-    _, page = alice_visitor.get(f"/sessions/{session}/?present=1")
+    _, page = alice_visitor.get(f"/sessions/{session}/present/")
 
     assert LIVE_UNAVAILABLE in page
     assert re.search(r'id="live-start"[^>]*disabled', page)

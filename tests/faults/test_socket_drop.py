@@ -14,7 +14,7 @@ import threading
 import pytest
 from playwright.sync_api import expect
 
-from playground.runs.consumers import SOCKET_CLOSED
+from playground.execution.consumers import SOCKET_CLOSED
 from tests.support.live_client import stored_run, wait_for_stored_run
 
 from ..fake_upstream import SSE, token_stream

@@ -13,7 +13,7 @@ from django.utils.html import escape
 from playground.asgi import application
 from playground.runs.models import Run, RunStatus
 
-from ..fake_upstream import SSE, completion_chunk
+from ..fake_upstream import SSE, completion_chunk, token_stream
 from ..runs.helpers import run_and_collect, run_message, streamed_texts, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -62,3 +62,18 @@ async def test_a_stall_after_the_first_token_fails_the_run_keeping_its_text(
     frames = await run_and_collect(socket, run_message(alice_provider, prompt="Again"))
     assert frames[-1]["status"] == "completed"
     assert streamed_texts(frames) == {"0": "Hello, world"}
+
+
+async def test_a_slow_stream_that_never_stalls_outlasts_the_read_timeout(
+    alice, alice_provider, upstream, connect, settings
+):
+    # The timeout bounds each wait for an event, not the run: one timer serves the whole
+    # stream (providers/client.py, _Watchdog), and it must move on with every event.
+    settings.PLAYGROUND_UPSTREAM_READ_TIMEOUT = 1.0
+    upstream.script(SSE(token_stream(["Once", " upon", " a", " time", ",", " far", " away"]), 0.3))
+    socket = await connect(alice)
+
+    frames = await run_and_collect(socket, run_message(alice_provider, prompt="Tell"), timeout=10)
+
+    assert (frames[-1]["status"], frames[-1]["error"]) == ("completed", "")
+    assert streamed_texts(frames) == {"0": "Once upon a time, far away"}

@@ -2,7 +2,7 @@
 
 from hypothesis import strategies as st
 
-from playground.runs.forms import CompletionForm
+from playground.completions.forms import CompletionForm
 
 # Every name the completion form reads, the page's list fields, and the message's own keys.
 FIELD_NAMES = sorted(

@@ -8,12 +8,12 @@ from django.utils.datastructures import MultiValueDict
 from hypothesis import given
 from hypothesis import strategies as st
 
-from playground.runs.forms import CompletionForm
-from playground.runs.frames import RefusedFrame, read_message
-from playground.runs.messages import form_data_from_message
-from playground.runs.request_body import build_request_body, expected_choice_count
+from playground.completions.forms import CompletionForm
+from playground.completions.messages import form_data_from_message
+from playground.completions.request_body import build_request_body, expected_choice_count
 from playground.sessions.models import PlaygroundSession
 from playground.sessions.state import UnsavableState, save_state
+from playground.sockets.frames import RefusedFrame, read_message
 
 from .examples import fuzz_settings
 from .strategies import form_posts, json_values, messages_with

@@ -2,7 +2,7 @@
 
 import asyncio
 
-from playground.runs.coalescer import FrameCoalescer
+from playground.execution.coalescer import FrameCoalescer
 
 
 async def test_text_added_during_a_slow_send_goes_out_before_close_returns():

@@ -4,8 +4,8 @@ import pytest
 from django import forms
 from django.utils.datastructures import MultiValueDict
 
-from playground.runs.forms import CompletionForm, StopSequencesField
-from playground.runs.request_body import build_request_body
+from playground.completions.forms import CompletionForm, StopSequencesField
+from playground.completions.request_body import build_request_body
 
 from ..factories import make_provider
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from .helpers import run_and_collect, run_message
+from ..fake_upstream import SSE, token_stream
+from .helpers import collect_until_finished, run_and_collect, run_message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,6 +63,28 @@ async def test_an_unknown_action_gets_an_error_frame(
     assert frame["type"] == "error"
     assert frame["error"].startswith("Unknown action: send 'run', 'stop'")
     await assert_still_open(alice_socket, alice_provider)
+
+
+async def test_a_ping_gets_a_pong_and_changes_nothing(alice_provider, upstream, alice_socket):
+    await alice_socket.send_json_to({"action": "ping"})
+
+    assert await alice_socket.receive_json_from() == {"type": "pong"}
+    assert await alice_socket.receive_nothing()
+    await assert_still_open(alice_socket, alice_provider)
+
+
+async def test_a_ping_is_answered_while_a_run_streams(alice_provider, upstream, alice_socket):
+    # The page pings to tell a hung server from a quiet one, runs going or not.
+    upstream.script(SSE(token_stream([" slow"] * 10), delay=0.1))
+    await alice_socket.send_json_to(run_message(alice_provider, prompt="Go"))
+    assert (await alice_socket.receive_json_from())["type"] == "run.started"
+
+    await alice_socket.send_json_to({"action": "ping"})
+    frames = await collect_until_finished(alice_socket)
+
+    types = [frame["type"] for frame in frames]
+    assert "pong" in types
+    assert types.index("pong") < types.index("run.finished")
 
 
 async def test_a_binary_message_gets_an_error_frame(alice_provider, upstream, alice_socket):

@@ -1,6 +1,8 @@
 """The playground socket streams a run to the page in order, each choice into its own pane."""
 
 import pytest
+from django.test import AsyncClient
+from django.test.signals import template_rendered
 
 from playground.runs.models import Run, RunStatus
 
@@ -210,3 +212,40 @@ async def test_two_runs_in_a_row_on_one_socket(alice_provider, upstream, alice_s
     assert first[-1]["status"] == second[-1]["status"] == "completed"
     assert first[0]["run"] != second[0]["run"]
     assert [r.body["prompt"] for r in upstream.completion_requests] == ["one", "two"]
+
+
+async def test_a_card_too_large_for_one_frame_is_left_for_the_page_to_fetch(
+    alice, alice_provider, upstream, alice_socket
+):
+    # 900 KB of text, and its raw stream: the card cannot go in one frame (outgoing.py), so
+    # rendering it at the end of the run would only delay run.finished.
+    tokens = [f"{i:05d}" + "x" * 995 for i in range(900)]
+    upstream.script(SSE(token_stream(tokens)))
+    rendered = []
+
+    def record(sender, template, context, **kwargs):
+        rendered.append(template.name)
+
+    template_rendered.connect(record)
+    try:
+        frames = await run_and_collect(alice_socket, run_message(alice_provider, prompt="x"))
+    finally:
+        template_rendered.disconnect(record)
+
+    finished = frames[-1]
+    assert (finished["status"], finished["html"]) == ("completed", None)
+    assert "run-card" not in rendered
+    # The page's fetch gets the card.
+    client = AsyncClient()
+    await client.aforce_login(alice)
+    card = (await client.get(f"/runs/{finished['run']}/")).content.decode()
+    assert tokens[-1] in card
+
+
+async def test_a_card_that_fits_comes_in_run_finished(alice_provider, upstream, alice_socket):
+    upstream.script(SSE(token_stream(["Small", " card"])))
+
+    frames = await run_and_collect(alice_socket, run_message(alice_provider, prompt="x"))
+
+    assert 'class="run-card' in frames[-1]["html"]
+    assert "Small card" in frames[-1]["html"]

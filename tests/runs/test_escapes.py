@@ -2,7 +2,7 @@
 
 import pytest
 
-from playground.runs.escapes import decode_escapes, encode_escapes
+from playground.completions.escapes import decode_escapes, encode_escapes
 
 
 @pytest.mark.parametrize(

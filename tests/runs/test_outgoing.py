@@ -2,7 +2,7 @@
 
 import json
 
-from playground.runs.outgoing import MAX_FRAME_BYTES, fit
+from playground.sockets.outgoing import MAX_FRAME_BYTES, fit
 
 BIG = MAX_FRAME_BYTES + 10
 

@@ -1,4 +1,4 @@
-"""POST /runs/<id>/restore/: the run's prompt and parameters go back into its session's form."""
+"""POST /sessions/runs/<id>/restore/: a run's prompt and parameters go back into its form."""
 
 import pytest
 
@@ -45,7 +45,7 @@ def run(alice, provider, session):
 
 
 def test_it_puts_the_runs_form_back_and_reopens_the_session(alice_client, run, session, provider):
-    response = alice_client.post(f"/runs/{run.pk}/restore/")
+    response = alice_client.post(f"/sessions/runs/{run.pk}/restore/")
 
     assert response.status_code == 302
     assert response.url == f"/sessions/{session.pk}/"
@@ -58,7 +58,7 @@ def test_it_puts_the_runs_form_back_and_reopens_the_session(alice_client, run, s
 
 
 def test_the_page_then_shows_the_runs_parameters(alice_client, run, session, provider):
-    alice_client.post(f"/runs/{run.pk}/restore/")
+    alice_client.post(f"/sessions/runs/{run.pk}/restore/")
 
     shown = form_data(alice_client.get(f"/sessions/{session.pk}/").text)
 
@@ -73,14 +73,16 @@ def test_the_page_then_shows_the_runs_parameters(alice_client, run, session, pro
 
 
 def test_htmx_gets_a_client_redirect(alice_client, run, session):
-    response = alice_client.post(f"/runs/{run.pk}/restore/", headers={"HX-Request": "true"})
+    response = alice_client.post(
+        f"/sessions/runs/{run.pk}/restore/", headers={"HX-Request": "true"}
+    )
 
     assert response.status_code == 200
     assert response["HX-Redirect"] == f"/sessions/{session.pk}/"
 
 
 def test_the_runs_are_left_as_they_were(alice_client, run, session):
-    alice_client.post(f"/runs/{run.pk}/restore/")
+    alice_client.post(f"/sessions/runs/{run.pk}/restore/")
 
     assert list(session.runs.all()) == [run]
 
@@ -90,7 +92,7 @@ def test_a_provider_no_longer_usable_is_not_restored(alice, bob, alice_client, s
     run = make_run(alice, session=session, form_state={"provider": str(bobs.pk), **STATE})
     provider_before = session.provider
 
-    alice_client.post(f"/runs/{run.pk}/restore/")
+    alice_client.post(f"/sessions/runs/{run.pk}/restore/")
 
     session.refresh_from_db()
     assert session.provider == provider_before
@@ -100,13 +102,13 @@ def test_a_provider_no_longer_usable_is_not_restored(alice, bob, alice_client, s
 def test_a_run_without_a_session_is_404(alice, alice_client):
     run = make_run(alice, form_state=STATE)
 
-    assert alice_client.post(f"/runs/{run.pk}/restore/").status_code == 404
+    assert alice_client.post(f"/sessions/runs/{run.pk}/restore/").status_code == 404
 
 
 def test_a_run_of_a_session_in_the_trash_is_404(alice_client, run, session):
     session.move_to_trash()
 
-    assert alice_client.post(f"/runs/{run.pk}/restore/").status_code == 404
+    assert alice_client.post(f"/sessions/runs/{run.pk}/restore/").status_code == 404
     session.refresh_from_db()
     assert session.prompt == "Much later"
 
@@ -114,7 +116,7 @@ def test_a_run_of_a_session_in_the_trash_is_404(alice_client, run, session):
 def test_outsider_gets_404(client, bob, run, session):
     client.force_login(bob)
 
-    response = client.post(f"/runs/{run.pk}/restore/")
+    response = client.post(f"/sessions/runs/{run.pk}/restore/")
 
     assert response.status_code == 404
     session.refresh_from_db()
@@ -122,7 +124,7 @@ def test_outsider_gets_404(client, bob, run, session):
 
 
 def test_anonymous_users_are_sent_to_log_in(client, run, session):
-    response = client.post(f"/runs/{run.pk}/restore/")
+    response = client.post(f"/sessions/runs/{run.pk}/restore/")
 
     assert response.status_code == 302
     assert response.url.startswith("/accounts/login/")
@@ -131,23 +133,23 @@ def test_anonymous_users_are_sent_to_log_in(client, run, session):
 
 
 def test_it_rejects_get(alice_client, run):
-    assert alice_client.get(f"/runs/{run.pk}/restore/").status_code == 405
+    assert alice_client.get(f"/sessions/runs/{run.pk}/restore/").status_code == 405
 
 
 def test_a_run_that_kept_no_form_cannot_blank_the_form(alice, alice_client, session):
     # An imported run may come without its form state.
     run = make_run(alice, session=session, form_state={})
 
-    response = alice_client.post(f"/runs/{run.pk}/restore/")
+    response = alice_client.post(f"/sessions/runs/{run.pk}/restore/")
 
     assert response.status_code == 404
     session.refresh_from_db()
     assert session.prompt == "Much later"
     page = alice_client.get(f"/sessions/{session.pk}/").text
-    assert f'hx-post="/runs/{run.pk}/restore/"' not in page
+    assert f'hx-post="/sessions/runs/{run.pk}/restore/"' not in page
 
 
 def test_the_run_card_offers_restore(alice_client, run, session):
     page = alice_client.get(f"/sessions/{session.pk}/").text
 
-    assert f'hx-post="/runs/{run.pk}/restore/"' in page
+    assert f'hx-post="/sessions/runs/{run.pk}/restore/"' in page

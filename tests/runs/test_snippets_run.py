@@ -12,9 +12,9 @@ import sys
 
 import pytest
 
+from playground.completions.snippets import snippets_for
+from playground.execution.launch import launch_run
 from playground.providers.models import AuthStyle
-from playground.runs.launch import launch_run
-from playground.runs.snippets import snippets_for
 
 from ..factories import fake_api_key, make_provider, make_session
 from ..fake_upstream import SSE, Reply, completion_chunk, completion_response, token_stream

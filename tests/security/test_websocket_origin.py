@@ -8,7 +8,7 @@ import pytest
 
 from playground.sessions.models import PlaygroundSession
 from playground.sharing.models import SessionShare, Visibility, new_token
-from playground.websocket_origin import is_same_origin
+from playground.sockets.origin import is_same_origin
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,7 +1,6 @@
-"""The session model: its title follows the prompt until renamed; pristine sessions; the trash."""
+"""The session model: its title follows the prompt until renamed; the trash."""
 
 import pytest
-from django.utils import timezone
 
 from playground.sessions.models import TITLE_LENGTH, PlaygroundSession
 
@@ -43,24 +42,6 @@ def test_a_session_without_title_is_shown_as_untitled(alice):
     assert session.title == ""
     assert session.display_title == "Untitled session"
     assert str(session) == "Untitled session"
-
-
-def test_a_new_session_is_pristine(alice):
-    assert make_session(alice).is_pristine
-
-
-@pytest.mark.parametrize(
-    "change",
-    [
-        {"prompt": "Hello"},
-        {"last_run_at": timezone.now()},
-        {"title": "Named", "title_is_custom": True},
-        {"parameters": {"temperature": "0.1", "stream": "on"}},
-    ],
-    ids=["with_a_prompt", "with_a_run", "renamed", "with_parameters_set"],
-)
-def test_a_session_with_something_in_it_is_not_pristine(alice, change):
-    assert not make_session(alice, **change).is_pristine
 
 
 def test_moving_to_the_trash_hides_the_session_from_its_owners_list(alice):

@@ -4,7 +4,7 @@ import pytest
 from django.conf import settings
 from django.utils.datastructures import MultiValueDict
 
-from playground.runs.forms import CompletionForm
+from playground.completions.forms import CompletionForm
 from playground.sessions.models import PlaygroundSession
 from playground.sessions.state import (
     MAX_LIST_ITEMS,

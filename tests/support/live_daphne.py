@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from playground.runs.frames import daphne_command
+from playground.sockets.frames import daphne_command
 from tests.factories import PASSWORD
 
 REPO = Path(__file__).resolve().parents[2]
@@ -308,6 +308,13 @@ class LiveDaphne:
             return
         self._signal(signal.SIGKILL)
         self.process.wait()
+
+    def pause(self) -> None:
+        """Freezes daphne (SIGSTOP), like a hung server: its sockets stay open, silent."""
+        self._signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self._signal(signal.SIGCONT)
 
     def close(self) -> None:
         """Ends daphne and the helper at the end of a test (no need to be graceful then)."""

@@ -20,7 +20,7 @@ from playground.localmodel.server import (
     model_path,
     stop_process,
 )
-from playground.runs.frames import daphne_command
+from playground.sockets.frames import daphne_command
 from playground.startup import prepare_on_start
 
 

@@ -11,7 +11,7 @@ LOGIT_BIAS_ROWS = 4
 class StopSequencesWidget(forms.Widget):
     """Four inputs named "stop"; values are shown in escape notation (\\n for a newline)."""
 
-    template_name = "runs/widgets/stop_sequences.html"
+    template_name = "completions/widgets/stop_sequences.html"
 
     def value_from_datadict(self, data, files, name):
         return [value for value in data.getlist(name) if value != ""]
@@ -33,7 +33,7 @@ class StopSequencesWidget(forms.Widget):
 class LogitBiasWidget(forms.Widget):
     """A table of token id -> bias rows, posted as parallel <name>_token / <name>_bias lists."""
 
-    template_name = "runs/widgets/logit_bias.html"
+    template_name = "completions/widgets/logit_bias.html"
 
     def value_from_datadict(self, data, files, name):
         tokens = data.getlist(f"{name}_token")

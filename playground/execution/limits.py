@@ -13,8 +13,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from .models import Run, RunStatus
-from .recovery import stale_after_seconds
+from playground.runs.models import Run, RunStatus
+from playground.runs.recovery import stale_after_seconds
 
 RATE_WINDOW = timedelta(minutes=1)
 

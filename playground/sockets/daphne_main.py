@@ -1,4 +1,4 @@
-"""`python -m playground.daphne_main ARGS`: daphne, answering an oversized socket message.
+"""`python -m playground.sockets.daphne_main ARGS`: daphne, answering an oversized socket message.
 
 daphne (through autobahn) fails the connection when a client sends a message over its
 `--websocket-max-message-size`: the page's socket closes with code 1009 and the user sees a
@@ -14,7 +14,7 @@ import os
 from daphne.cli import CommandLineInterface
 from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
 
-from playground.runs.frames import too_large_text
+from .frames import too_large_text
 
 
 class CappedMessageProtocol(WebSocketProtocol):

@@ -37,14 +37,17 @@ class CompletionAccumulator:
         keys = ("prompt_tokens", "completion_tokens", "total_tokens")
         return {key: sum(u.get(key) or 0 for u in usages) for key in keys}
 
-    def add(self, data: dict, from_provider: bool = True) -> dict[int, str]:
+    def add(
+        self, data: dict, from_provider: bool = True, size: int | None = None
+    ) -> dict[int, str]:
         """Takes one chunk; returns the new text of each choice it carried.
 
         A chunk the playground made itself (from_provider=False) stays out of the raw view.
+        size: the chunk's length as the provider sent it, when known; else it is measured.
         """
         if from_provider:
             self.chunk_count += 1
-            self._keep_raw(data)
+            self._keep_raw(data, size)
         if isinstance(data.get("usage"), dict):
             if not self._usages:
                 self._usages.append({})
@@ -86,15 +89,21 @@ class CompletionAccumulator:
             if isinstance(values, list):
                 merged[key].extend(values)
 
-    def _keep_raw(self, data: dict) -> None:
+    def _keep_raw(self, data: dict, size: int | None) -> None:
         if self.raw_truncated:
             return
-        size = len(json.dumps(data))
+        size = len(json.dumps(data)) if size is None else size
         if self._raw_bytes + size > RAW_LIMIT_BYTES:
             self.raw_truncated = True
             return
         self._raw_bytes += size
         self.raw.append(data)
+
+    @property
+    def whole_size(self) -> int:
+        """The characters of the text and of the raw response as the provider sent it: what
+        shows the run whole, its card, is larger still."""
+        return self.text_chars + self._raw_bytes
 
     @property
     def received_text(self) -> bool:

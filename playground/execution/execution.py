@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from playground.providers.client import UpstreamError, stream_completion
 from playground.providers.models import Provider
+from playground.runs.models import Run, RunStatus
 
 from .accumulator import CompletionAccumulator
 from .coalescer import FrameCoalescer
 from .fanout import plan_requests, quirk_notices, sent_requests
-from .models import Run, RunStatus
 from .notices import shortfall_notices
 
 logger = logging.getLogger(__name__)
@@ -170,7 +170,7 @@ class RunExecution:
             chunks = stream_completion(self.provider, request.body)
             async with contextlib.aclosing(chunks):
                 async for chunk in chunks:
-                    deltas = self.accumulator.add(chunk.data)
+                    deltas = self.accumulator.add(chunk.data, size=chunk.size)
                     if deltas:
                         # A non-streamed answer comes whole: it has no first token to time.
                         if self.first_token_at is None and request.body.get("stream"):

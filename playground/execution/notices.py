@@ -1,6 +1,6 @@
 """Plain statements of where a provider returned less than the request asked for."""
 
-from .request_body import expected_choice_count
+from playground.completions.request_body import expected_choice_count
 
 
 def shortfall_notices(body: dict, choices: list[dict], usage: dict | None) -> list[str]:

@@ -6,16 +6,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
+from playground.completions.forms import CompletionForm
+from playground.completions.messages import form_data_from_message
+from playground.completions.request_body import build_request_body
 from playground.ids import parse_id
+from playground.runs.models import Run
 from playground.sessions.models import PlaygroundSession
 from playground.sessions.state import StateTooLarge, UnsavableState, save_state, session_state
 
 from .fanout import plan_requests, sent_requests
-from .forms import CompletionForm
 from .limits import refusal_to_start
-from .messages import form_data_from_message
-from .models import Run
-from .request_body import build_request_body
 
 
 @dataclass

@@ -44,7 +44,7 @@ def daphne_command(*options: str) -> list[str]:
     """The command line that serves the app with daphne (and `options`, such as -b and -p).
 
     daphne closes a socket that sends more than its cap (1 MiB unless told), before the
-    consumer sees the message. playground.daphne_main's protocol answers such a message with
+    consumer sees the message. playground.sockets.daphne_main's protocol answers such a message with
     the same error frame as _check_size() and keeps the socket, so daphne's cap is ours.
     A message exactly at the cap in bytes still reaches _check_size(), which counts the same.
 
@@ -56,7 +56,7 @@ def daphne_command(*options: str) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "playground.daphne_main",
+        "playground.sockets.daphne_main",
         *options,
         "--websocket-max-message-size",
         size,

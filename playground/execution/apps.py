@@ -1,0 +1,7 @@
+"""Running completions: streaming, fan-out, coalescing, caps and the run socket."""
+
+from django.apps import AppConfig
+
+
+class ExecutionConfig(AppConfig):
+    name = "playground.execution"

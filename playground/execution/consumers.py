@@ -1,0 +1,238 @@
+"""The playground socket: validates run requests, starts and stops runs, relays their frames.
+
+Client → server: {"action": "run", ...form fields...}, {"action": "stop"} or {"action": "ping"}.
+Server → client: run.started, delta, run.finished, form.invalid and error frames (README).
+The socket lives only as long as its login: see accounts/sockets.py.
+
+The apps above extend it through one hook, relay_for(run), and their own actions
+(sharing's presenter relays a live session's runs to its viewers: sharing/presenter.py).
+"""
+
+import asyncio
+import functools
+import logging
+from typing import Protocol
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db import DatabaseError
+
+from playground.accounts.sockets import ClosesWhenAccessEnds
+from playground.completions.request_body import expected_choice_count
+from playground.runs.cards import render_run_card
+from playground.runs.models import Run
+from playground.sockets.dispatch import LeanDispatch
+from playground.sockets.frames import RefusedFrame, read_message
+from playground.sockets.outgoing import MAX_FRAME_BYTES, fit
+
+from .accumulator import CompletionAccumulator
+from .execution import NOT_SAVED, RunExecution
+from .launch import launch_run
+
+logger = logging.getLogger(__name__)
+
+DATABASE_DOWN = (
+    "The database cannot be reached right now, so the run was not started. Try again in a moment."
+)
+
+# A run's task gets this long to save its final state after a stop or disconnect.
+SHUTDOWN_GRACE_SECONDS = 5
+
+# What the card of a run says when its page closed or lost its connection mid-run.
+SOCKET_CLOSED = (
+    "The page's connection closed during this run, so the run stopped there; "
+    "the text received until then is kept."
+)
+
+# What a socket whose login ended (a logout, a password change elsewhere) is told, and what
+# the card of a run it had going says.
+LOGIN_ENDED = (
+    "This page's login ended (a logout or a password change). "
+    "Reload the page, and log in again if asked."
+)
+LOGIN_ENDED_DURING_RUN = (
+    "This page's login ended during this run (a logout or a password change), so the run "
+    "stopped there; the text received until then is kept."
+)
+
+
+class Relay(Protocol):
+    """Where a run's frames go besides this socket (a live demo's viewers, say)."""
+
+    async def send(self, frame: dict) -> None: ...
+
+
+def _render_cards(
+    run: Run, output: CompletionAccumulator, for_relay: bool
+) -> tuple[str | None, str | None]:
+    """The run's card for its page and, when it is relayed, the read-only one.
+
+    None for a card too large for one frame, whose text and raw response alone are: the page
+    fetches it instead (outgoing.py), and rendering it only to drop it made long runs end
+    later (by 50 to 100 ms at 20,000 tokens in `make bench`, figure 8).
+    """
+    if output.whole_size > MAX_FRAME_BYTES:
+        return None, None
+    return render_run_card(run), render_run_card(run, read_only=True) if for_relay else None
+
+
+class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketConsumer):
+    # A run's message goes straight to its handler: on the way to the first token.
+    messages_without_database = frozenset({"websocket.receive", "access.recheck"})
+    access_revoked_error = LOGIN_ENDED
+
+    run_task: asyncio.Task | None = None
+    execution: RunExecution | None = None
+
+    async def connect(self):
+        if not self.scope["user"].is_authenticated:
+            await self.close()
+            return
+        await self.join_user_group()
+        await self.accept()
+
+    def has_access(self, user) -> bool:
+        return user.is_authenticated
+
+    async def disconnect(self, code):
+        await self.leave_user_group()
+        # Closing the tab stops the run: cancelling closes the upstream connection.
+        await self._stop_run_task()
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        try:
+            message = read_message(text_data, bytes_data)
+        except RefusedFrame as exc:
+            await self.send_frame({"type": "error", "error": str(exc)})
+            return
+        await self.receive_json(message)
+
+    def action_handlers(self) -> dict:
+        """The client's actions and their handlers; a subclass adds its own."""
+        return {"run": self.handle_run, "stop": self.handle_stop, "ping": self.handle_ping}
+
+    async def receive_json(self, content, **kwargs):
+        handlers = self.action_handlers()
+        action = content.get("action")
+        handler = handlers.get(action) if isinstance(action, str) else None
+        if handler is None:
+            names = [f"'{name}'" for name in handlers if name != "ping"]
+            await self.send_frame(
+                {
+                    "type": "error",
+                    "error": f"Unknown action: send {', '.join(names[:-1])} or {names[-1]}.",
+                }
+            )
+            return
+        await handler(content)
+
+    def relay_for(self, run: Run) -> Relay | None:
+        """The hook: where this run's frames go besides this socket (None: nowhere)."""
+        return None
+
+    async def handle_run(self, content):
+        if self.run_task and not self.run_task.done():
+            await self.send_frame(
+                {"type": "error", "error": "A run is already in progress: stop it first."}
+            )
+            return
+        try:
+            launch = await database_sync_to_async(self._launch_if_logged_in)(content)
+        except DatabaseError:
+            # PostgreSQL restarting, say: the socket stays, and the next run may work.
+            logger.warning("Could not start a run", exc_info=True)
+            await self.send_frame({"type": "error", "error": DATABASE_DOWN})
+            return
+        if launch is None:
+            await self.revoke_access()
+            return
+        if launch.error:
+            await self.send_frame({"type": "error", "error": launch.error})
+            return
+        if launch.run is None:
+            await self.send_frame({"type": "form.invalid", "errors": launch.form.errors})
+            return
+        run = launch.run
+        relay = self.relay_for(run)
+        send = self.send_frame if relay is None else self._sender_with(relay)
+        await send(
+            {
+                "type": "run.started",
+                "run": run.pk,
+                "session": run.session_id,
+                "expected_choices": expected_choice_count(run.request_body),
+                "request": run.request_body,
+                "sent_requests": run.sent_requests,
+            }
+        )
+        self.execution = RunExecution(run, launch.form.cleaned_data["provider"], send)
+        # Rendered right after the final save, in the same trip to the database thread.
+        self.execution.after_save = functools.partial(
+            _render_cards, output=self.execution.accumulator, for_relay=relay is not None
+        )
+        self.run_task = asyncio.create_task(self._execute(self.execution, relay))
+
+    def _sender_with(self, relay: Relay):
+        async def send_and_relay(frame: dict) -> None:
+            await self.send_frame(frame)
+            await relay.send(frame)
+
+        return send_and_relay
+
+    def _launch_if_logged_in(self, content):
+        # In the same trip to the database thread as the launch: a socket opened before a
+        # logout or a password change elsewhere starts nothing, even if it missed the push.
+        if not self.has_access_now():
+            return None
+        return launch_run(self.scope["user"], content)
+
+    async def _execute(self, execution: RunExecution, relay: Relay | None) -> None:
+        run = await execution()
+        frame = {
+            "type": "run.finished",
+            "run": run.pk,
+            "status": run.status,
+            "error": run.error,
+            "notices": run.notices,
+            "usage": run.usage,
+        }
+        if not execution.saved:
+            frame = {**frame, "html": None, "saved": False, "error": NOT_SAVED}
+            await self.send_frame(frame)
+            if relay is not None:
+                await relay.send(frame)
+            return
+        html, relayed_html = execution.after_save_result
+        await self.send_frame({**frame, "html": html})
+        if relay is not None:
+            await relay.send({**frame, "html": relayed_html})
+
+    async def handle_ping(self, content):
+        # The page pings when the socket has been quiet, to tell a hung server from an idle one.
+        await self.send_frame({"type": "pong"})
+
+    async def handle_stop(self, content):
+        if not (self.run_task and not self.run_task.done()):
+            await self.send_frame({"type": "error", "error": "No run is in progress."})
+            return
+        self.execution.stop()
+
+    async def _stop_run_task(self, reason=SOCKET_CLOSED):
+        task = self.run_task
+        if task and not task.done():
+            self.execution.stop(reason)
+            await asyncio.wait([task], timeout=SHUTDOWN_GRACE_SECONDS)
+
+    async def on_access_revoked(self):
+        await self._stop_run_task(LOGIN_ENDED_DURING_RUN)
+
+    async def send_frame(self, frame: dict) -> None:
+        """Sends a frame, ignoring a socket that is already gone (the run still saves).
+
+        A frame too large for one message goes as several, or smaller (outgoing.py).
+        """
+        try:
+            for text in fit(frame):
+                await self.send(text_data=text)
+        except Exception:
+            logger.debug("Dropped a frame for a closed socket", exc_info=True)

@@ -1,0 +1,12 @@
+"""The run card: the one place it is rendered, for the page, the run socket and viewers."""
+
+from django.template.loader import render_to_string
+
+from .models import Run
+
+CARD_TEMPLATE = "runs/playground.html#run-card"
+
+
+def render_run_card(run: Run, read_only: bool = False, request=None) -> str:
+    """read_only: without the owner's actions (restore, insert), as viewers see it."""
+    return render_to_string(CARD_TEMPLATE, {"run": run, "read_only": read_only}, request)

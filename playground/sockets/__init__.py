@@ -1,0 +1,1 @@
+"""Socket plumbing shared by every consumer: frames in and out, dispatch, origins, daphne."""
