@@ -78,7 +78,7 @@ run: $(STAMP)
 
 # Needs the local PostgreSQL (figure 7) and Redis (figure 5), as test-scaleout does.
 bench: $(STAMP)
-	$(PY) -m playground.benchmark --postgres-url $(PG_URL)
+	$(PY) -m bench --postgres-url $(PG_URL)
 
 bench-smoke: $(STAMP)
-	$(PY) -m playground.benchmark --smoke --postgres-url $(PG_URL) --json bench-results-smoke.json
+	$(PY) -m bench --smoke --postgres-url $(PG_URL) --json bench-results-smoke.json

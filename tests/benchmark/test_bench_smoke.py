@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from playground.benchmark.figures import FIGURES
+from bench.figures import FIGURES
 
 pytestmark = pytest.mark.subprocess
 
@@ -22,7 +22,7 @@ SMOKE_TIMEOUT = 300
 
 def test_the_benchmark_smoke_mode_reports_every_figure(tmp_path):
     results = tmp_path / "bench-results.json"
-    command = [sys.executable, "-m", "playground.benchmark", "--smoke", "--json", str(results)]
+    command = [sys.executable, "-m", "bench", "--smoke", "--json", str(results)]
     database_url = os.environ.get("DATABASE_URL", "")
     if database_url.startswith(("postgres://", "postgresql://")):
         command += ["--postgres-url", database_url]
