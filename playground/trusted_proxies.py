@@ -100,14 +100,14 @@ def trusted_proxy_middleware(get_response):
 
     if iscoroutinefunction(get_response):
 
-        async def middleware(request):
+        async def async_middleware(request):
             _resolve(request)
             return await get_response(request)
 
-    else:
+        return async_middleware
 
-        def middleware(request):
-            _resolve(request)
-            return get_response(request)
+    def middleware(request):
+        _resolve(request)
+        return get_response(request)
 
     return middleware

@@ -12,6 +12,7 @@ the viewers and the presenter of a session). A socket whose check fails gets an
 import contextlib
 import logging
 from importlib import import_module
+from typing import TYPE_CHECKING
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -27,6 +28,12 @@ from django.contrib.auth import (
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.utils.crypto import constant_time_compare, salted_hmac
+
+if TYPE_CHECKING:
+    from channels.generic.websocket import AsyncJsonWebsocketConsumer as _Consumer
+else:
+    # A mixin: the consumer class it is mixed into gives scope, channel_layer, send_json...
+    _Consumer = object
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +117,7 @@ def ask_users_to_recheck(user_ids, ended_session: str | None = None) -> None:
 OUTAGE_BLIND_MESSAGES = frozenset({"websocket.connect", "websocket.disconnect", "access.recheck"})
 
 
-class ClosesWhenAccessEnds:
+class ClosesWhenAccessEnds(_Consumer):
     """A consumer mixin: re-checks access on every "access.recheck" message, and closes the
     socket, after an `access.revoked` frame saying why, once access is gone.
 

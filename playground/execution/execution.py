@@ -5,6 +5,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -86,7 +87,7 @@ class RunExecution:
         run: Run,
         provider: Provider,
         send: SendFrame,
-        after_save: Callable[[Run], object] | None = None,
+        after_save: Callable[[Run], Any] | None = None,
     ):
         """after_save(run), if given, runs in the database thread once the final state is
         saved (rendering the run's card, say); its result is kept in self.after_save_result.
@@ -95,7 +96,7 @@ class RunExecution:
         self.provider = provider
         self.send = send
         self.after_save = after_save
-        self.after_save_result: object = None
+        self.after_save_result: Any = None
         # False when the final state could not be stored.
         self.saved = True
         self.accumulator = CompletionAccumulator(max_chars=settings.PLAYGROUND_MAX_OUTPUT_CHARS)
@@ -116,19 +117,19 @@ class RunExecution:
         run = self.run
         started = time.perf_counter()
         coalescer = FrameCoalescer(self._send_delta)
-        self._streaming = asyncio.create_task(self._stream(coalescer))
+        self._streaming = streaming = asyncio.create_task(self._stream(coalescer))
         if self.stop_reason:
-            self._streaming.cancel()
-        await self._save_while_streaming()
+            streaming.cancel()
+        await self._save_while_streaming(streaming)
         await coalescer.close()
-        if self._streaming.cancelled():
+        if streaming.cancelled():
             run.status = RunStatus.STOPPED
             run.error = self.stop_reason or STOPPED
-        elif isinstance(self._streaming.exception(), (UpstreamError, OutputCapReached)):
+        elif isinstance(failure := streaming.exception(), UpstreamError | OutputCapReached):
             run.status = RunStatus.FAILED
-            run.error = self._streaming.exception().message
-        elif self._streaming.exception() is not None:
-            logger.error("Run %s failed", run.pk, exc_info=self._streaming.exception())
+            run.error = failure.message
+        elif failure is not None:
+            logger.error("Run %s failed", run.pk, exc_info=failure)
             run.status = RunStatus.FAILED
             run.error = "The playground hit an internal error during this run; it is logged."
         else:
@@ -141,13 +142,11 @@ class RunExecution:
             self.saved = False
         return run
 
-    async def _save_while_streaming(self) -> None:
+    async def _save_while_streaming(self, streaming: asyncio.Task) -> None:
         # On a clock rather than per chunk: a run waiting for a slow first token, or for a
         # whole non-streamed answer, must not look abandoned to mark_abandoned_runs_interrupted.
         while True:
-            done, _ = await asyncio.wait(
-                [self._streaming], timeout=settings.PLAYGROUND_SAVE_INTERVAL
-            )
+            done, _ = await asyncio.wait([streaming], timeout=settings.PLAYGROUND_SAVE_INTERVAL)
             if done:
                 return
             try:
@@ -177,7 +176,7 @@ class RunExecution:
                             self.first_token_at = time.perf_counter()
                         coalescer.add(deltas)
                     if self.accumulator.capped:
-                        raise OutputCapReached(self.accumulator.max_chars)
+                        raise OutputCapReached(settings.PLAYGROUND_MAX_OUTPUT_CHARS)
 
     async def _send_delta(self, deltas: dict[int, str]) -> None:
         await self.send(

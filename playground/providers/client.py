@@ -4,8 +4,9 @@ import asyncio
 import contextlib
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
+from typing import cast
 
 import httpx
 from asgiref.sync import sync_to_async
@@ -193,7 +194,8 @@ class _ByteLimit(httpx.AsyncByteStream):
 
 
 def _limit_bytes(response: httpx.Response) -> _ByteLimit:
-    response.stream = limited = _ByteLimit(response.stream)
+    # An AsyncClient's response always has an async stream.
+    response.stream = limited = _ByteLimit(cast(httpx.AsyncByteStream, response.stream))
     return limited
 
 
@@ -227,7 +229,7 @@ def _parse_json_object(text: str, redact: Redactor) -> dict:
     return data
 
 
-async def stream_completion(provider: Provider, body: dict) -> AsyncIterator[Chunk]:
+async def stream_completion(provider: Provider, body: dict) -> AsyncGenerator[Chunk]:
     """POST /completions and yield each chunk as it arrives.
 
     A non-streamed response (stream false, or a provider that ignores stream) is yielded as
@@ -273,7 +275,7 @@ def _json_response(response: httpx.Response, raw: bytes, redact: Redactor) -> Ch
 
 async def _streamed(
     provider: Provider, body: dict, headers: dict, redact: Redactor
-) -> AsyncIterator[Chunk]:
+) -> AsyncGenerator[Chunk]:
     async with aconnect_sse(
         await _client_for(provider),
         "POST",
@@ -314,7 +316,10 @@ class _Watchdog:
     def __init__(self, seconds: float):
         self.seconds = seconds
         self.loop = asyncio.get_running_loop()
-        self.task = asyncio.current_task()
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("The watchdog watches a task: start it inside one.")
+        self.task = task
         # Cancellations already asked for (a stop, say) are not the watchdog's.
         self._cancelling = self.task.cancelling()
         self.waiting_since: float | None = None

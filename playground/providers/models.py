@@ -76,7 +76,7 @@ class Provider(models.Model):
         return (
             settings.PLAYGROUND_ALLOW_PRIVATE_UPSTREAMS
             or self.owner_id is None
-            or self.owner.is_staff
+            or (self.owner is not None and self.owner.is_staff)
         )
 
     @property

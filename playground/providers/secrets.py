@@ -106,6 +106,8 @@ class UnreadableSecret(str):
     so that the right key, once configured, can still read it.
     """
 
+    token: str
+
     def __new__(cls, token: str):
         secret = super().__new__(cls, "")
         secret.token = token

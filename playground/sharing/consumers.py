@@ -78,7 +78,7 @@ class WatchConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketConsum
     def _live_state(self, state: dict, live_available: bool) -> dict:
         return {
             "type": "live.state",
-            "live": self.share.is_live and live_available,
+            "live": self.share is not None and self.share.is_live and live_available,
             "available": live_available,
             **state,
         }

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
-from django.http.request import is_same_domain
+from django.utils.http import is_same_domain
 
 
 def _header(scope, name: bytes) -> str | None:
