@@ -2,6 +2,8 @@
 #   make run    set everything up, then serve the app (and its local model) on :8000
 #   make test   set everything up, then lint and run the whole suite twice:
 #               on SQLite + in-memory layer, then on PostgreSQL + Redis
+#   make test-fast  the edit-test loop: the suite without the slow parts, in under a minute
+#   make typecheck  mypy on the app package
 #   make bench  the streaming benchmark (README, Performance): a table and bench-results.json
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
@@ -12,13 +14,15 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/playground
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help install run test test-defaults test-scaleout lint format migrations-check \
-	bench bench-smoke
+.PHONY: help install run test test-fast test-defaults test-scaleout lint format typecheck \
+	migrations-check bench bench-smoke
 
 help:
 	@echo "make run    set up and serve the playground on http://127.0.0.1:8000"
 	@echo "make test   set up, lint and run every test (SQLite, then PostgreSQL + Redis)"
+	@echo "make test-fast  the quick tests only, on SQLite, for the edit-test loop"
 	@echo "make lint   ruff and djade checks only"
+	@echo "make typecheck  mypy with django-stubs on playground/"
 	@echo "make bench  measure what the playground adds to streaming (about 5 minutes)"
 
 $(STAMP): pyproject.toml
@@ -41,6 +45,10 @@ lint: $(STAMP)
 	$(VENV)/bin/djade --check $$(find templates -name '*.html')
 	$(VENV)/bin/lint-imports --no-cache
 
+# mypy with django-stubs on the app package ([tool.mypy] in pyproject.toml).
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy playground
+
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
@@ -57,12 +65,20 @@ test-scaleout: $(STAMP) /usr/bin/chromium
 
 test: lint migrations-check test-defaults test-scaleout
 
+# SQLite and the in-memory layer; no browser, no local model, no fault tests, nothing that
+# starts a server or another program (marked `subprocess`), a tenth of the fuzz examples,
+# on pytest-xdist's workers. `make test` runs all of it. PYTEST_ARGS picks tests, e.g.
+# PYTEST_ARGS=tests/runs.
+test-fast: $(STAMP)
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -n auto --hypothesis-profile=fast \
+	  -m "not browser and not localmodel and not subprocess" --ignore=tests/faults $(PYTEST_ARGS)
+
 run: $(STAMP)
 	$(PY) manage.py serve --host 127.0.0.1 --port 8000
 
 # Needs the local PostgreSQL (figure 7) and Redis (figure 5), as test-scaleout does.
 bench: $(STAMP)
-	$(PY) -m playground.benchmark --postgres-url $(PG_URL)
+	$(PY) -m bench --postgres-url $(PG_URL)
 
 bench-smoke: $(STAMP)
-	$(PY) -m playground.benchmark --smoke --postgres-url $(PG_URL) --json bench-results-smoke.json
+	$(PY) -m bench --smoke --postgres-url $(PG_URL) --json bench-results-smoke.json

@@ -1,8 +1,9 @@
-"""Keeps the app serving while Redis is down: the cache misses, the channel layer waits.
+"""Keeps the app serving while Redis is down: the channel layer waits, pages can ask.
 
 With REDIS_URL set, both the cache and the channel layer live in Redis. Neither is needed to
 log in, open a page or stream a solo run, so an outage only costs live mode (see
-sharing/live.py), cached model lists and login throttling until Redis is back.
+sharing/live.py), cached model lists and login throttling until Redis is back. The cache
+misses by itself (django-redis's IGNORE_EXCEPTIONS, settings.py); the channel layer is here.
 """
 
 import asyncio
@@ -10,7 +11,6 @@ import logging
 
 import redis
 from channels_redis.core import RedisChannelLayer
-from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
@@ -32,94 +32,6 @@ def redis_answers(url: str) -> bool:
         return False
     finally:
         client.close()
-
-
-def _cache_down(exc: RedisError) -> None:
-    logger.warning("Redis is unreachable, so the cache is skipped: %s", exc)
-
-
-class OutageTolerantRedisCache(RedisCache):
-    """Django's Redis cache, acting as an empty cache that keeps nothing while Redis is down.
-
-    What the playground caches can be lost: model lists are fetched again, and failed
-    logins go uncounted (throttling pauses) until Redis is back.
-    """
-
-    def get(self, key, default=None, version=None):
-        try:
-            return super().get(key, default, version)
-        except RedisError as exc:
-            _cache_down(exc)
-            return default
-
-    def get_many(self, keys, version=None):
-        try:
-            return super().get_many(keys, version)
-        except RedisError as exc:
-            _cache_down(exc)
-            return {}
-
-    def has_key(self, key, version=None):
-        try:
-            return super().has_key(key, version)
-        except RedisError as exc:
-            _cache_down(exc)
-            return False
-
-    def add(self, *args, **kwargs):
-        try:
-            return super().add(*args, **kwargs)
-        except RedisError as exc:
-            _cache_down(exc)
-            return False
-
-    def set(self, *args, **kwargs):
-        try:
-            super().set(*args, **kwargs)
-        except RedisError as exc:
-            _cache_down(exc)
-
-    def set_many(self, *args, **kwargs):
-        try:
-            return super().set_many(*args, **kwargs)
-        except RedisError as exc:
-            _cache_down(exc)
-            return []
-
-    def touch(self, *args, **kwargs):
-        try:
-            return super().touch(*args, **kwargs)
-        except RedisError as exc:
-            _cache_down(exc)
-            return False
-
-    def delete(self, key, version=None):
-        try:
-            return super().delete(key, version)
-        except RedisError as exc:
-            _cache_down(exc)
-            return False
-
-    def delete_many(self, keys, version=None):
-        try:
-            super().delete_many(keys, version)
-        except RedisError as exc:
-            _cache_down(exc)
-
-    def incr(self, key, delta=1, version=None):
-        try:
-            return super().incr(key, delta, version)
-        except RedisError as exc:
-            _cache_down(exc)
-            # As for any key the cache does not hold.
-            raise ValueError(f"Key '{key}' not found: Redis is unreachable.") from exc
-
-    def clear(self):
-        try:
-            return super().clear()
-        except RedisError as exc:
-            _cache_down(exc)
-            return False
 
 
 class OutageTolerantRedisChannelLayer(RedisChannelLayer):

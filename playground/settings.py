@@ -141,13 +141,16 @@ else:
 
 if REDIS_URL:
     # Shared by every process: model lists and login throttling hold across them. While
-    # Redis is down it acts as an empty cache rather than failing requests.
+    # Redis is down it acts as an empty cache rather than failing requests: django-redis
+    # answers every call as a miss (incr and decr with None) and logs the error.
     CACHES = {
         "default": {
-            "BACKEND": "playground.redis_outage.OutageTolerantRedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {"IGNORE_EXCEPTIONS": True},
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

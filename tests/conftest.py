@@ -1,3 +1,4 @@
+import json
 import socket
 
 import pytest
@@ -5,15 +6,31 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 from playground.asgi import application
 from playground.localmodel.server import LocalModelServer, model_path
 
-from .factories import make_provider, make_user
+from .factories import EXTRA_HEADERS, make_provider, make_user
 from .fake_upstream import FakeUpstream
 
-# Fails the session if any API key shows up in what the app produced (see the module).
-pytest_plugins = ["tests.secrets_audit"]
+# `make test-fast` runs with --hypothesis-profile=fast: each fuzz test tries a tenth of its
+# examples (tests/fuzz/examples.py). `make test` keeps the default profile.
+hypothesis_settings.register_profile("fast", max_examples=10)
+
+pytest_plugins = [
+    # Fails the session if any API key shows up in what the app produced (see the module).
+    "tests.secrets_audit",
+    # A live daphne server, Chromium and pages, for the tests that need a real server.
+    "tests.support.live_server",
+]
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    # The default hasher takes most of a second per user on a small machine. Live servers
+    # (tests/support/live_daphne.py) hash each password once per session instead.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -58,6 +75,14 @@ def charlie(db):
 
 
 @pytest.fixture
+def provider(alice):
+    """Alice's provider, with a key and extra headers whose values are secret too."""
+    return make_provider(
+        owner=alice, name="Alice's provider", extra_headers=json.dumps(EXTRA_HEADERS)
+    )
+
+
+@pytest.fixture
 def alice_provider(alice, upstream):
     return make_provider(owner=alice, base_url=upstream.base_url, name="Fake upstream")
 
@@ -66,6 +91,13 @@ def alice_provider(alice, upstream):
 def alice_client(alice):
     client = Client()
     client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def bob_client(bob):
+    client = Client()
+    client.force_login(bob)
     return client
 
 

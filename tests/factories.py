@@ -21,6 +21,8 @@ def fake_api_key(label: str = "key") -> str:
 
 
 API_KEY = fake_api_key("test")
+# The extra headers of the `provider` fixture (tests/conftest.py): their values are secret too.
+EXTRA_HEADERS = {"OpenAI-Organization": "org-SECRET-ORG", "OpenAI-Project": "proj_SECRET_PROJECT"}
 
 
 def fake_header_value(prefix: str) -> str:

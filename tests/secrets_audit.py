@@ -11,9 +11,13 @@ value saved (a pre_save receiver records them) and anything carrying the test ke
 (tests.factories.fake_api_key, fake_header_value), which also covers secrets made in other
 processes. A secret found anywhere fails the session, with a list of where it was found,
 whichever tests ran.
+
+On pytest-xdist's workers (`make test-fast`) each worker audits what its own tests
+produced and hands its findings to the controller, which reports them and fails the session.
 """
 
 import contextlib
+import dataclasses
 import functools
 import logging
 import re
@@ -220,8 +224,24 @@ def pytest_runtest_protocol(item, nextitem):
 def pytest_sessionfinish(session, exitstatus):
     # trylast: after the session fixtures' teardown, where the files are read.
     logging.getLogger().removeHandler(_log_handler)
+    if hasattr(session.config, "workeroutput"):
+        # An xdist worker: its exit status is not the session's, so the controller decides.
+        session.config.workeroutput["secrets_audit"] = {
+            "scanned": audit.scanned,
+            "leaks": [dataclasses.asdict(leak) for leak in audit.leaks],
+        }
+        return
     if audit.leaks and exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    # On the xdist controller, before its own pytest_sessionfinish: a worker's findings.
+    found = getattr(node, "workeroutput", {}).get("secrets_audit")
+    if found:
+        audit.scanned += found["scanned"]
+        audit.leaks.extend(Leak(**leak) for leak in found["leaks"])
 
 
 def pytest_terminal_summary(terminalreporter):

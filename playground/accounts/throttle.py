@@ -19,8 +19,9 @@ starts until it succeeds, so attempts sent all at once wait in turn, and no burs
 than the limit of passwords checked.
 
 The counts live in the cache, shared by every process when REDIS_URL is set. While Redis is
-down that cache keeps nothing (redis_outage.py): every attempt then counts as a first one,
-so logins go on, unthrottled, until Redis is back.
+down that cache keeps nothing (django-redis's IGNORE_EXCEPTIONS, settings.py): every call
+answers as a miss, incr() and decr() with None, so every attempt counts as a first one, and
+logins go on, unthrottled, until Redis is back.
 
 The address is the client's as playground/trusted_proxies.py resolves it.
 """
@@ -151,14 +152,16 @@ def _count(key: str) -> int:
     window = settings.PLAYGROUND_LOGIN_THROTTLE_SECONDS
     cache.add(key, 0, window)
     try:
+        # Keeps the key's expiry, and never makes a key: django-redis checks that it exists
+        # and increments it in one Lua script, and the local-memory cache holds a lock.
         count = cache.incr(key)
     except ValueError:
-        # Gone since add(): it expired just then, or Redis is down (the cache keeps nothing).
+        # Gone since add(): it expired just then.
+        count = None
+    if count is None:
+        # Expired, or Redis is down (the cache keeps nothing): a first count either way.
         cache.set(key, 1, window)
         return 1
-    if count == 1:
-        # Redis' INCR makes a key without an expiry if it expired just before: give it one.
-        cache.touch(key, window)
     return count
 
 
@@ -167,6 +170,7 @@ def _uncount(key: str) -> None:
         count = cache.decr(key)
     except ValueError:
         return
-    if count <= 0:
-        # Nothing left to count; and a key DECR made after an expiry would never expire.
+    # None: Redis is down, and there is nothing to clear.
+    if count is not None and count <= 0:
+        # Nothing left to count.
         cache.delete(key)

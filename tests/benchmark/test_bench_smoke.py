@@ -10,7 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from playground.benchmark.figures import FIGURES
+import pytest
+
+from bench.figures import FIGURES
+
+pytestmark = pytest.mark.subprocess
 
 REPO = Path(__file__).resolve().parents[2]
 SMOKE_TIMEOUT = 300
@@ -18,7 +22,7 @@ SMOKE_TIMEOUT = 300
 
 def test_the_benchmark_smoke_mode_reports_every_figure(tmp_path):
     results = tmp_path / "bench-results.json"
-    command = [sys.executable, "-m", "playground.benchmark", "--smoke", "--json", str(results)]
+    command = [sys.executable, "-m", "bench", "--smoke", "--json", str(results)]
     database_url = os.environ.get("DATABASE_URL", "")
     if database_url.startswith(("postgres://", "postgresql://")):
         command += ["--postgres-url", database_url]

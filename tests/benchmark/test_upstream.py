@@ -7,8 +7,11 @@ quadratic in issue 11. Its writes are counted rather than timed.
 
 import pytest
 
-from playground.benchmark.clients import direct_client, direct_stream, upstream_fields
-from playground.benchmark.servers import Upstream
+from bench.clients import direct_client, direct_stream, upstream_fields
+from bench.servers import Upstream
+
+# The paced upstream runs in a subprocess of its own.
+pytestmark = pytest.mark.subprocess
 
 TOKENS = 10_000
 

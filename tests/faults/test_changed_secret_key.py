@@ -17,10 +17,10 @@ import urllib.request
 
 import pytest
 
-from tests.browser.live_daphne import REPO, LiveDaphne, create_template_database, free_port
+from tests.support.live_client import cookie_header, open_socket, receive_until, run_message
+from tests.support.live_daphne import REPO, LiveDaphne, create_template_database, free_port
 
 from ..factories import fake_api_key
-from .live import cookie_header, open_socket, receive_until, run_message
 
 ENV_KEY = fake_api_key("env")
 UNREADABLE = "cannot be decrypted with the current encryption key"

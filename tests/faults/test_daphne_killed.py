@@ -9,9 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from playground.runs.recovery import INTERRUPTED_ERROR
-
-from ..fake_upstream import SSE, token_stream
-from .live import (
+from tests.support.live_client import (
     open_socket,
     receive_until,
     run_message,
@@ -19,6 +17,8 @@ from .live import (
     wait_for_stored_run,
     wait_until,
 )
+
+from ..fake_upstream import SSE, token_stream
 
 pytestmark = pytest.mark.browser
 

@@ -11,8 +11,9 @@ import json
 import pytest
 from django.conf import settings
 
+from tests.support.live_client import open_socket, receive_until, run_message
+
 from ..fake_upstream import SSE, token_stream
-from .live import open_socket, receive_until, run_message
 
 pytestmark = pytest.mark.browser
 

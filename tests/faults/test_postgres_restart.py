@@ -16,10 +16,16 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.browser.live_daphne import LiveDaphne, PostgresDatabase, _is_postgres
+from tests.support.live_client import (
+    cookie_header,
+    open_socket,
+    receive_until,
+    run_message,
+    stored_run,
+)
+from tests.support.live_daphne import LiveDaphne, PostgresDatabase, _is_postgres
 
 from ..fake_upstream import SSE, token_stream
-from .live import cookie_header, open_socket, receive_until, run_message, stored_run
 
 pytestmark = pytest.mark.skipif(
     not _is_postgres(os.environ.get("DATABASE_URL", "")),

@@ -14,10 +14,9 @@ import urllib.request
 import pytest
 from websockets.sync.client import connect
 
-from tests.browser.live_daphne import free_port
 from tests.factories import PASSWORD
-
-from .live import open_socket, receive_until, run_message, stored_run
+from tests.support.live_client import open_socket, receive_until, run_message, stored_run
+from tests.support.live_daphne import free_port
 
 LIVE_UNAVAILABLE = "Live mode is unavailable right now"
 

@@ -15,10 +15,10 @@ import pytest
 import redis
 from websockets.sync.client import connect
 
-from tests.browser.live_daphne import LiveDaphne, free_port
+from tests.support.live_client import open_socket, receive_until, run_message, wait_until
+from tests.support.live_daphne import LiveDaphne, free_port
 
 from ..fake_upstream import SSE, token_stream
-from .live import open_socket, receive_until, run_message, wait_until
 
 pytestmark = pytest.mark.skipif(
     shutil.which("redis-server") is None, reason="needs redis-server to start one of its own"

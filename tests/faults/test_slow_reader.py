@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from ..fake_upstream import SSE, token_stream
-from .live import (
+from tests.support.live_client import (
     cookie_header,
     open_socket,
     receive_until,
@@ -27,6 +26,8 @@ from .live import (
     wait_for_stored_run,
     wait_until,
 )
+
+from ..fake_upstream import SSE, token_stream
 
 pytestmark = pytest.mark.browser
 

@@ -15,9 +15,9 @@ import pytest
 from playwright.sync_api import expect
 
 from playground.execution.consumers import SOCKET_CLOSED
+from tests.support.live_client import stored_run, wait_for_stored_run
 
 from ..fake_upstream import SSE, token_stream
-from .live import stored_run, wait_for_stored_run
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 from django.utils.datastructures import MultiValueDict
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from playground.completions.forms import CompletionForm
@@ -16,15 +16,12 @@ from playground.sessions.models import PlaygroundSession
 from playground.sessions.state import UnsavableState, save_state
 from playground.sockets.frames import RefusedFrame, read_message
 
+from .examples import fuzz_settings
 from .strategies import form_posts, json_values, messages_with
 
 pytestmark = pytest.mark.django_db
 
-FUZZ = settings(
-    max_examples=150,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+FUZZ = fuzz_settings(150)
 
 form_data = form_posts(max_values=6)
 

@@ -4,19 +4,16 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from ..factories import make_session
+from .examples import fuzz_settings
 from .strategies import field_text, form_posts, id_text, json_values
 
 pytestmark = pytest.mark.django_db
 
-FUZZ = settings(
-    max_examples=80,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+FUZZ = fuzz_settings(80)
 
 
 @pytest.fixture

@@ -4,10 +4,11 @@ socket, and never a request upstream unless the message was a valid run."""
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from ..runs.helpers import collect_until_finished, page_message
+from .examples import fuzz_settings
 from .strategies import (
     FIELD_NAMES,
     field_values,
@@ -19,11 +20,7 @@ from .strategies import (
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-FUZZ = settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+FUZZ = fuzz_settings(60)
 NO_RUN = {"type": "error", "error": "No run is in progress."}
 
 

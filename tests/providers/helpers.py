@@ -1,10 +1,10 @@
 from django.db import connection
 
-from ..factories import API_KEY
+from ..factories import API_KEY, EXTRA_HEADERS
 
 KEY = API_KEY
 
-SECRETS = (KEY, "org-SECRET-ORG", "proj_SECRET_PROJECT")
+SECRETS = (KEY, *EXTRA_HEADERS.values())
 
 
 def raw_columns(provider) -> tuple[str, str]:

@@ -18,9 +18,8 @@ from playground.providers.models import Provider
 from playground.runs.models import Run, RunStatus
 from playground.startup import prepare_on_start
 
-from ..factories import fake_api_key, make_provider, make_user
+from ..factories import EXTRA_HEADERS, fake_api_key, make_provider, make_user
 from ..runs.helpers import run_and_collect, run_message
-from .conftest import HEADERS
 from .helpers import KEY, raw_columns
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +40,7 @@ def stored_under_old_key(settings, alice, upstream):
     """Alice's provider (key and headers), saved while OLD_KEY was the key; NEW_KEY is now."""
     use_keys(settings, OLD_KEY)
     provider = make_provider(
-        owner=alice, base_url=upstream.base_url, extra_headers=json.dumps(HEADERS)
+        owner=alice, base_url=upstream.base_url, extra_headers=json.dumps(EXTRA_HEADERS)
     )
     use_keys(settings, NEW_KEY)
     return provider
@@ -95,7 +94,7 @@ def test_entering_the_key_again_makes_it_usable(alice_client, stored_under_old_k
             "auth_style": provider.auth_style,
             "default_model": provider.default_model,
             "api_key": new_key,
-            "extra_headers": json.dumps(HEADERS),
+            "extra_headers": json.dumps(EXTRA_HEADERS),
         },
     )
 
@@ -103,7 +102,7 @@ def test_entering_the_key_again_makes_it_usable(alice_client, stored_under_old_k
     provider = Provider.objects.get(pk=provider.pk)
     assert not provider.secrets_unreadable
     assert provider.api_key == new_key
-    assert provider.extra_header_items() == HEADERS
+    assert provider.extra_header_items() == EXTRA_HEADERS
 
 
 @pytest.mark.django_db(transaction=True)
@@ -135,7 +134,7 @@ def test_an_old_key_still_decrypts(stored_under_old_key, settings):
 
     assert not provider.secrets_unreadable
     assert provider.api_key == KEY
-    assert provider.extra_header_items() == HEADERS
+    assert provider.extra_header_items() == EXTRA_HEADERS
 
 
 def test_a_new_secret_key_with_the_old_one_in_its_fallbacks_still_decrypts(settings, alice):
@@ -191,7 +190,7 @@ def test_rotation_re_encrypts_every_secret_with_the_current_key(
     assert raw_columns(without_key) == ("", "")
     api_key, extra_headers = raw_columns(stored_under_old_key)
     assert Fernet(NEW_KEY).decrypt(api_key.encode()).decode() == KEY
-    assert json.loads(Fernet(NEW_KEY).decrypt(extra_headers.encode())) == HEADERS
+    assert json.loads(Fernet(NEW_KEY).decrypt(extra_headers.encode())) == EXTRA_HEADERS
     use_keys(settings, NEW_KEY)
     assert Provider.objects.get(pk=stored_under_old_key.pk).api_key == KEY
 

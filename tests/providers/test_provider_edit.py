@@ -6,8 +6,7 @@ import pytest
 
 from playground.providers.models import AuthStyle
 
-from ..factories import fake_api_key, make_provider
-from .conftest import HEADERS
+from ..factories import EXTRA_HEADERS, fake_api_key, make_provider
 from .helpers import KEY, assert_no_secret_in, raw_columns
 
 pytestmark = pytest.mark.django_db
@@ -103,7 +102,7 @@ def test_blank_extra_headers_keep_the_headers(alice_client, provider):
     alice_client.post(f"/providers/{provider.pk}/", edit_data(provider))
 
     provider.refresh_from_db()
-    assert provider.extra_header_items() == HEADERS
+    assert provider.extra_header_items() == EXTRA_HEADERS
 
 
 def test_new_extra_headers_replace_the_headers(alice_client, provider):
@@ -129,4 +128,4 @@ def test_a_rejected_edit_shows_no_secret(alice_client, provider):
     assert response.status_code == 200
     assert_no_secret_in(response)
     provider.refresh_from_db()
-    assert json.loads(provider.extra_headers) == HEADERS
+    assert json.loads(provider.extra_headers) == EXTRA_HEADERS

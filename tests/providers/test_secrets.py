@@ -8,8 +8,7 @@ from cryptography.fernet import Fernet
 from playground.providers.models import Provider
 from playground.providers.secrets import decrypt, encrypt
 
-from ..factories import make_provider
-from .conftest import HEADERS
+from ..factories import EXTRA_HEADERS, make_provider
 from .helpers import KEY, raw_columns
 
 pytestmark = pytest.mark.django_db
@@ -26,14 +25,14 @@ def test_the_extra_headers_column_is_not_the_plaintext(provider):
     _, extra_headers = raw_columns(provider)
 
     assert "org-SECRET-ORG" not in extra_headers
-    assert json.loads(decrypt(extra_headers)) == HEADERS
+    assert json.loads(decrypt(extra_headers)) == EXTRA_HEADERS
 
 
 def test_a_loaded_provider_has_the_plaintext(provider):
     loaded = Provider.objects.get(pk=provider.pk)
 
     assert loaded.api_key == KEY
-    assert loaded.extra_header_items() == HEADERS
+    assert loaded.extra_header_items() == EXTRA_HEADERS
 
 
 def test_the_same_key_encrypts_differently_each_time():

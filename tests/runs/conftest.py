@@ -3,12 +3,6 @@ import pytest
 from ..factories import make_provider
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    # The default hasher takes most of a second per user on a small machine.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def bob_provider(bob, upstream):
     return make_provider(owner=bob, base_url=upstream.base_url, name="Bob's provider")

@@ -20,7 +20,7 @@ from ..factories import fake_api_key, make_provider, make_session
 from ..fake_upstream import SSE, Reply, completion_chunk, completion_response, token_stream
 from .helpers import page_message
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.subprocess]
 
 ENV_KEY = fake_api_key("environment")
 HEADERS = {"OpenAI-Organization": "org-SECRET-ORG"}

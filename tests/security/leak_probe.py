@@ -21,11 +21,6 @@ PLAIN_KEY = "plain-probe-key-0123456789"
 PLAIN_HEADER_VALUE = "plain-probe-organization-0123456789"
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_a_key_in_a_page(alice_client, alice):
     make_session(alice, title=MARKED_KEY, title_is_custom=True)
 

@@ -6,11 +6,15 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.subprocess
+
 REPO = Path(__file__).resolve().parents[2]
 PROBE = Path(__file__).with_name("leak_probe.py")
 
 
-def run_probe(directory: Path) -> subprocess.CompletedProcess:
+def run_probe(directory: Path, *options: str) -> subprocess.CompletedProcess:
     env = {
         name: value
         for name, value in os.environ.items()
@@ -20,7 +24,7 @@ def run_probe(directory: Path) -> subprocess.CompletedProcess:
     env["PLAYGROUND_DATA_DIR"] = str(directory / "data")
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     return subprocess.run(
-        [*command, "--basetemp", str(directory / "basetemp"), str(PROBE)],
+        [*command, *options, "--basetemp", str(directory / "basetemp"), str(PROBE)],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -29,10 +33,12 @@ def run_probe(directory: Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_a_leaked_key_fails_the_session_whose_tests_all_pass():
+# `make test-fast` runs the suite on pytest-xdist workers: what each finds must reach the end.
+@pytest.mark.parametrize("options", [[], ["-n", "2"]], ids=["in_one_process", "on_two_workers"])
+def test_a_leaked_key_fails_the_session_whose_tests_all_pass(options):
     # Outside this session's temporary directory, whose files this session's audit reads.
     with tempfile.TemporaryDirectory() as directory:
-        result = run_probe(Path(directory))
+        result = run_probe(Path(directory), *options)
 
     output = result.stdout + result.stderr
     assert "6 passed" in output, output

@@ -1,6 +1,6 @@
 """A client of the server `manage.py serve` runs cannot choose its own address.
 
-A real daphne, started with serve's options (tests/browser/live_daphne.py), no proxy
+A real daphne, started with serve's options (tests/support/live_daphne.py), no proxy
 trusted: X-Forwarded-For must change neither the address the login throttle counts nor the
 one daphne logs.
 """
@@ -9,6 +9,8 @@ import re
 
 import httpx
 import pytest
+
+pytestmark = pytest.mark.subprocess
 
 
 @pytest.fixture

@@ -1,31 +1,7 @@
-import json
-
 import pytest
-from django.test import Client
 
-from ..factories import make_provider, make_run, make_session
-from .helpers import EXTRA_HEADERS, SAVED_PARAMETERS
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    # The default hasher takes most of a second per user on a small machine.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def bob_client(bob):
-    client = Client()
-    client.force_login(bob)
-    return client
-
-
-@pytest.fixture
-def provider(alice):
-    """Alice's provider, with a key and extra headers whose values are secret too."""
-    return make_provider(
-        owner=alice, name="Alice's provider", extra_headers=json.dumps(EXTRA_HEADERS)
-    )
+from ..factories import make_run, make_session
+from .helpers import SAVED_PARAMETERS
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from django.utils.datastructures import MultiValueDict
 
 from playground.sessions.state import parameters_from_data
 
+from ..factories import EXTRA_HEADERS
 from ..runs.helpers import KEY, blank_post
 
-EXTRA_HEADERS = {"OpenAI-Organization": "org-SECRET-ORG", "OpenAI-Project": "proj_SECRET_PROJECT"}
 # Every value that must never leave the server in a page, a file or a snippet.
 SECRETS = (KEY, *EXTRA_HEADERS.values())
 

@@ -3,12 +3,7 @@ from django.contrib.auth.models import Group
 
 from playground.sharing.models import SessionShare, Visibility, new_token
 
-from ..factories import make_provider, make_run, make_user
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+from ..factories import make_provider, make_run
 
 
 @pytest.fixture
@@ -68,11 +63,6 @@ def link_share(alice_session):
 @pytest.fixture
 def team_share(alice_session, team):
     return SessionShare.objects.create(session=alice_session, visibility=Visibility.TEAM, team=team)
-
-
-@pytest.fixture
-def charlie(db):
-    return make_user("charlie")
 
 
 __all__ = ["make_run"]

@@ -9,8 +9,10 @@ import json
 import pytest
 from websockets.asyncio.client import connect as ws_connect
 
-from ..browser.live_daphne import LiveDaphne, create_template_database
 from ..fake_upstream import SSE, FakeUpstream, token_stream
+from ..support.live_daphne import LiveDaphne, create_template_database
+
+pytestmark = pytest.mark.subprocess
 
 REDIS_FOR_LIVE_TEST = "redis://127.0.0.1:6379/14"
 TOKENS = [f" token{i}" for i in range(60)]

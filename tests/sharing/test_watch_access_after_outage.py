@@ -15,14 +15,15 @@ from channels.layers import get_channel_layer
 from playground.accounts.sockets import ACCESS_REVOKED_CLOSE_CODE
 from playground.sharing.access import ACCESS_ENDED
 
-from ..browser.live_daphne import free_port
 from ..runs.helpers import run_message
+from ..support.live_daphne import free_port
 from .test_watch_access import frames_until_closed, watching
 from .test_watch_consumer import go_live, point_provider_at, receive_until
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server"),
+    pytest.mark.subprocess,
 ]
 
 

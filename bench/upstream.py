@@ -15,7 +15,7 @@ arrived (or GROUP_TIMEOUT), then start together with their phases spread over on
 interval: N concurrent streams are really concurrent, however long the playground took to
 start them all.
 
-Run it as a subprocess: `python -m playground.benchmark.upstream` prints "PORT <n>" and
+Run it as a subprocess: `python -m bench.upstream` prints "PORT <n>" and
 serves on 127.0.0.1 until its stdin closes (or its parent dies).
 """
 

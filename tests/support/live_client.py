@@ -1,5 +1,5 @@
-"""Helpers for the fault tests that run against a live daphne server: its stored runs, its
-socket, and waiting for a condition to come true."""
+"""A client of a live daphne server other than the page (tests/support/live_daphne.py): its
+socket, its stored runs, and waiting for a condition to come true. The fault tests use it."""
 
 import json
 import time

@@ -1,4 +1,4 @@
-"""`python -m playground.benchmark [--smoke] [--json PATH] [--figures 1,2,...]`.
+"""`python -m bench [--smoke] [--json PATH] [--figures 1,2,...]`.
 
 Starts the paced upstream and the daphne servers it needs (on 127.0.0.1, on fresh
 databases), runs the figures, prints the table and writes the JSON. Everything it starts,
@@ -29,7 +29,7 @@ DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/playground"
 
 
 def _arguments(argv):
-    parser = argparse.ArgumentParser(prog="python -m playground.benchmark", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="every figure at a tiny size")
     parser.add_argument("--json", default=str(REPO / "bench-results.json"), help="output file")
     parser.add_argument("--figures", default=",".join(FIGURES), help="e.g. 1,2,4")
@@ -79,6 +79,8 @@ def main(argv=None) -> int:
     unknown = [key for key in keys if key not in FIGURES]
     if unknown:
         raise SystemExit(f"Unknown figures: {', '.join(unknown)} (there are {', '.join(FIGURES)})")
+    # daphne's command line comes from the settings (tests/support/live_daphne.py).
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "playground.settings")
     workdir = Path(tempfile.mkdtemp(prefix="playground-bench-"))
     upstream = Upstream()
     servers = None
@@ -104,7 +106,7 @@ def main(argv=None) -> int:
         "sizes": dataclasses.asdict(sizes),
         "frame_interval_s": FRAME_INTERVAL,
         "save_interval_s_in_figure_7": float(SAVE_INTERVAL),
-        "command": "python -m playground.benchmark" + (" --smoke" if args.smoke else ""),
+        "command": "python -m bench" + (" --smoke" if args.smoke else ""),
     }
     results = report.as_json(figures, meta)
     Path(args.json).write_text(json.dumps(results, indent=2) + "\n")

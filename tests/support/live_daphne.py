@@ -1,4 +1,6 @@
-"""A real daphne server in a subprocess, on a database of its own, for the browser tests.
+"""A real daphne server in a subprocess, on a database of its own, for the browser and fault
+tests (tests/support/live_server.py gives them fixtures) and the benchmark (bench/), which
+imports it without setting Django up: only daphne's command line reads the settings.
 
 The server's database is a fresh PostgreSQL database when DATABASE_URL points at
 PostgreSQL, else a SQLite file. It is cloned from a template migrated once per test
@@ -29,7 +31,6 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from playground.sockets.frames import daphne_command
-from tests.factories import PASSWORD
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -37,7 +38,7 @@ START_TIMEOUT = 30
 STOP_TIMEOUT = 5
 
 
-def _die_with_parent():
+def die_with_parent():
     # Linux: a server whose pytest was killed gets SIGTERM too, rather than living on.
     if sys.platform.startswith("linux"):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -49,7 +50,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _unique_name(prefix: str) -> str:
+def unique_name(prefix: str) -> str:
     return f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
 
 
@@ -111,7 +112,7 @@ class PostgresDatabase:
 
     def clone(self, directory: Path) -> "PostgresDatabase":
         return PostgresDatabase.create(
-            self.server_url, _unique_name("playground_browser"), template=self.name
+            self.server_url, unique_name("playground_browser"), template=self.name
         )
 
     def drop(self) -> None:
@@ -129,7 +130,7 @@ def create_template_database(directory: Path) -> SQLiteDatabase | PostgresDataba
     """An empty database for the server, migrated: on PostgreSQL if DATABASE_URL says so."""
     database_url = os.environ.get("DATABASE_URL", "")
     if _is_postgres(database_url):
-        database = PostgresDatabase.create(database_url, _unique_name("playground_browser_tmpl"))
+        database = PostgresDatabase.create(database_url, unique_name("playground_browser_tmpl"))
     else:
         database = SQLiteDatabase(directory / "playground.sqlite3")
     migrate_database(database, directory)
@@ -257,7 +258,7 @@ class LiveDaphne:
                 stdin=subprocess.DEVNULL,
                 # Its own process group, so stop() and kill() reach every child too.
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
         # Django sets itself up in the helper while daphne starts.
         self._start_helper()
@@ -388,8 +389,15 @@ class LiveDaphne:
             )
         return _password_hashes[password]
 
-    def create_user(self, username: str, password: str = PASSWORD, **extra) -> LiveUser:
-        """A user who can log in with password; extra sets fields such as is_staff."""
+    def create_user(self, username: str, password: str | None = None, **extra) -> LiveUser:
+        """A user who can log in with password (the suite's PASSWORD unless given); extra sets
+        fields such as is_staff."""
+        if password is None:
+            # Imported here: tests.factories needs Django's app registry, which the
+            # benchmark does without.
+            from tests.factories import PASSWORD
+
+            password = PASSWORD
         pk = self.django(
             """
             from django.contrib.auth import get_user_model

@@ -1,6 +1,6 @@
 """The processes a benchmark runs against: the paced upstream and daphne servers.
 
-daphne is started exactly as the browser tests start it (tests/browser/live_daphne.py), on
+daphne is started exactly as the browser tests start it (tests/support/live_daphne.py), on
 a database of its own (a SQLite clone of one migrated template, or a fresh PostgreSQL
 database that is dropped at the end), and reached from here through its Django helper.
 """
@@ -14,22 +14,18 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.live_daphne import (
+    LiveDaphne,
+    PostgresDatabase,
+    SQLiteDatabase,
+    die_with_parent,
+    migrate_database,
+    unique_name,
+)
+
+REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 START_TIMEOUT = 30
-
-
-def live_daphne():
-    """tests.browser.live_daphne, which needs Django's app registry (for tests.factories)."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "playground.settings")
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
-    from tests.browser import live_daphne as module
-
-    return module
 
 
 def cpu_seconds(pid: int) -> float:
@@ -51,13 +47,13 @@ class Upstream:
 
     def start(self) -> "Upstream":
         self.process = subprocess.Popen(
-            [PYTHON, "-m", "playground.benchmark.upstream"],
+            [PYTHON, "-m", "bench.upstream"],
             cwd=REPO,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
             start_new_session=True,
-            preexec_fn=live_daphne()._die_with_parent,
+            preexec_fn=die_with_parent,
         )
         line = self.process.stdout.readline()
         if not line.startswith("PORT "):
@@ -190,21 +186,20 @@ class Servers:
     def __init__(self, workdir: Path, postgres_url: str):
         self.workdir = workdir
         self.postgres_url = postgres_url
-        self.module = live_daphne()
         self._sqlite_template = None
         self._started: list[Server] = []
 
     def _database(self, kind: str, directory: Path):
         if kind == "postgres":
-            name = self.module._unique_name("playground_bench")
-            database = self.module.PostgresDatabase.create(self.postgres_url, name)
-            self.module.migrate_database(database, directory)
+            name = unique_name("playground_bench")
+            database = PostgresDatabase.create(self.postgres_url, name)
+            migrate_database(database, directory)
             return database
         if self._sqlite_template is None:
             template_dir = self.workdir / "sqlite-template"
             template_dir.mkdir()
-            template = self.module.SQLiteDatabase(template_dir / "playground.sqlite3")
-            self.module.migrate_database(template, template_dir)
+            template = SQLiteDatabase(template_dir / "playground.sqlite3")
+            migrate_database(template, template_dir)
             self._sqlite_template = template
         return self._sqlite_template.clone(directory)
 
@@ -226,7 +221,7 @@ class Servers:
             "PLAYGROUND_RUNS_PER_MINUTE": "0",
             **(env or {}),
         }
-        live = self.module.LiveDaphne(database, directory, env=overrides)
+        live = LiveDaphne(database, directory, env=overrides)
         if "REDIS_URL" not in overrides:
             live.env.pop("REDIS_URL", None)
         server = Server(live, database, name)
