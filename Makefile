@@ -21,7 +21,7 @@ help:
 	@echo "make run    set up and serve the playground on http://127.0.0.1:8000"
 	@echo "make test   set up, lint and run every test (SQLite, then PostgreSQL + Redis)"
 	@echo "make test-fast  the quick tests only, on SQLite, for the edit-test loop"
-	@echo "make lint   ruff and djade checks only"
+	@echo "make lint   ruff, djade, import-linter and mypy"
 	@echo "make typecheck  mypy with django-stubs on playground/"
 	@echo "make bench  measure what the playground adds to streaming (about 5 minutes)"
 
@@ -44,6 +44,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/djade --check $$(find templates -name '*.html')
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy playground
 
 # mypy with django-stubs on the app package ([tool.mypy] in pyproject.toml).
 typecheck: $(STAMP)

@@ -88,6 +88,16 @@ def alice_provider(alice, upstream):
 
 
 @pytest.fixture
+def bob_provider(bob, upstream):
+    return make_provider(owner=bob, base_url=upstream.base_url, name="Bob's provider")
+
+
+@pytest.fixture
+def shared_provider(db, upstream):
+    return make_provider(owner=None, base_url=upstream.base_url, name="Shared fake")
+
+
+@pytest.fixture
 def alice_client(alice):
     client = Client()
     client.force_login(alice)
@@ -156,3 +166,8 @@ def local_model_server(tmp_path_factory):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+async def alice_socket(alice, connect):
+    return await connect(alice)

@@ -71,7 +71,7 @@ class LogitBiasField(forms.Field):
 
     widget = LogitBiasWidget
 
-    def __init__(self, *, minimum: int, maximum: int, **kwargs):
+    def __init__(self, *, minimum: int | None, maximum: int | None, **kwargs):
         self.minimum, self.maximum = minimum, maximum
         # The schema types a bias as an integer: 1.5 is refused, not rounded. Read as any
         # other whole-number field is (so "5" and "5.0" are 5).
@@ -191,11 +191,16 @@ def _placeholder(parameter: Parameter) -> dict:
     return {"placeholder": parameter.default} if parameter.default else {}
 
 
+def _whole(bound: int | float | None) -> int | None:
+    # An integer parameter's bounds are whole numbers (the registry checks it).
+    return None if bound is None else int(bound)
+
+
 def _integer(parameter: Parameter) -> forms.Field:
     return forms.IntegerField(
         **_common(parameter),
-        min_value=parameter.minimum,
-        max_value=parameter.maximum,
+        min_value=_whole(parameter.minimum),
+        max_value=_whole(parameter.maximum),
         widget=forms.NumberInput(attrs=_placeholder(parameter)),
         error_messages=_bounds_messages(parameter, "a whole number"),
     )
@@ -216,12 +221,12 @@ def _boolean(parameter: Parameter) -> forms.Field:
 
 
 def _sequences(parameter: Parameter) -> forms.Field:
-    return StopSequencesField(**_common(parameter), max_items=parameter.max_items)
+    return StopSequencesField(**_common(parameter), max_items=parameter.max_items or 0)
 
 
 def _token_biases(parameter: Parameter) -> forms.Field:
     return LogitBiasField(
-        **_common(parameter), minimum=parameter.minimum, maximum=parameter.maximum
+        **_common(parameter), minimum=_whole(parameter.minimum), maximum=_whole(parameter.maximum)
     )
 
 

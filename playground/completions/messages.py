@@ -34,13 +34,13 @@ def form_data_from_message(message: dict) -> MultiValueDict:
     holds JSON text becomes its text, and a logit_bias object (the API's shape) becomes
     the rows of the logit_bias table, as the page posts them.
     """
-    data = MultiValueDict()
+    data: MultiValueDict = MultiValueDict()
     for key, value in message.items():
         if key in MESSAGE_FIELDS:
             continue
         parameter = parameters.get(key)
         kind = parameter.type if parameter else None
-        if kind is Type.TOKEN_BIASES and isinstance(value, dict):
+        if parameter is not None and kind is Type.TOKEN_BIASES and isinstance(value, dict):
             rows = [[str(token), str(bias)] for token, bias in value.items()]
             for name, values in parameter.form_data(rows).items():
                 data.setlist(name, values)

@@ -11,6 +11,7 @@ so that any other JSON gets that answer), and that its text can be stored.
 
 import copy
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 from django.conf import settings
@@ -144,7 +145,9 @@ def _reason(error: ValidationError) -> str:
 def _unstorable(data) -> str | None:
     """Text a database cannot store, anywhere in the file (names too), or a file nested
     deeper than any valid one, which the schema's checks need not go through."""
-    stack = [(_entries(data), ())] if isinstance(data, (dict, list)) else []
+    stack: list[tuple[Iterator, tuple]] = (
+        [(_entries(data), ())] if isinstance(data, (dict, list)) else []
+    )
     while stack:
         entries, path = stack[-1]
         for key, value in entries:

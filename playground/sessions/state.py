@@ -178,7 +178,7 @@ def data_from_state(state: dict) -> MultiValueDict:
     logit_bias was kept as pairs hold what the page posted for it (logit_bias_token and
     logit_bias_bias lists), which is read as such.
     """
-    data = MultiValueDict()
+    data: MultiValueDict = MultiValueDict()
     for name in COLUMN_FIELDS:
         if name in state:
             data.setlist(name, [state[name]])

@@ -20,14 +20,14 @@ from django.utils.html import escape
 from playground.asgi import application
 from playground.runs.models import Run, RunStatus
 
-from ..fake_upstream import SSE, Reply, completion_chunk, completion_response
-from ..runs.helpers import (
+from ..execution.helpers import (
     receive_until,
     run_and_collect,
     run_message,
     streamed_texts,
     wait_for,
 )
+from ..fake_upstream import SSE, Reply, completion_chunk, completion_response
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

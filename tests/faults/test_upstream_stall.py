@@ -13,8 +13,8 @@ from django.utils.html import escape
 from playground.asgi import application
 from playground.runs.models import Run, RunStatus
 
+from ..execution.helpers import run_and_collect, run_message, streamed_texts, wait_for
 from ..fake_upstream import SSE, completion_chunk, token_stream
-from ..runs.helpers import run_and_collect, run_message, streamed_texts, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

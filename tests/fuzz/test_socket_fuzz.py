@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ..runs.helpers import collect_until_finished, page_message
+from ..execution.helpers import collect_until_finished, page_message
 from .examples import fuzz_settings
 from .strategies import (
     FIELD_NAMES,

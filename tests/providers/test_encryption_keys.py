@@ -18,8 +18,8 @@ from playground.providers.models import Provider
 from playground.runs.models import Run, RunStatus
 from playground.startup import prepare_on_start
 
+from ..execution.helpers import run_and_collect, run_message
 from ..factories import EXTRA_HEADERS, fake_api_key, make_provider, make_user
-from ..runs.helpers import run_and_collect, run_message
 from .helpers import KEY, raw_columns
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,8 @@ import pytest
 
 from playground.sessions.models import PlaygroundSession
 
+from ..execution.helpers import KEY
 from ..factories import make_provider, make_run
-from .helpers import KEY
 
 pytestmark = pytest.mark.django_db
 

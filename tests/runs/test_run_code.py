@@ -8,8 +8,8 @@ import pytest
 
 from playground.providers.models import AuthStyle
 
+from ..execution.helpers import KEY
 from ..factories import make_provider, make_run, make_session
-from .helpers import KEY
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ from django.utils.datastructures import MultiValueDict
 
 from playground.sessions.state import parameters_from_data
 
+from ..execution.helpers import KEY, blank_post
 from ..factories import EXTRA_HEADERS
-from ..runs.helpers import KEY, blank_post
 
 # Every value that must never leave the server in a page, a file or a snippet.
 SECRETS = (KEY, *EXTRA_HEADERS.values())

@@ -11,7 +11,7 @@ from playground.accounts.sockets import ACCESS_REVOKED_CLOSE_CODE
 from playground.sharing.access import ACCESS_ENDED
 from playground.sharing.models import SessionShare
 
-from ..runs.helpers import run_message
+from ..execution.helpers import run_message
 from .test_watch_consumer import go_live, point_provider_at, receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)

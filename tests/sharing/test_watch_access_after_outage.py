@@ -15,7 +15,7 @@ from channels.layers import get_channel_layer
 from playground.accounts.sockets import ACCESS_REVOKED_CLOSE_CODE
 from playground.sharing.access import ACCESS_ENDED
 
-from ..runs.helpers import run_message
+from ..execution.helpers import run_message
 from ..support.live_daphne import free_port
 from .test_watch_access import frames_until_closed, watching
 from .test_watch_consumer import go_live, point_provider_at, receive_until

@@ -6,9 +6,9 @@ from channels.db import database_sync_to_async
 from playground.sessions.models import PlaygroundSession
 from playground.sharing.models import SessionShare
 
+from ..execution.helpers import run_message
 from ..factories import API_KEY
 from ..fake_upstream import SSE, token_stream
-from ..runs.helpers import run_message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -16,9 +16,9 @@ from playground.completions.snippets import snippets_for
 from playground.execution.launch import launch_run
 from playground.providers.models import AuthStyle
 
+from ..execution.helpers import page_message
 from ..factories import fake_api_key, make_provider, make_session
 from ..fake_upstream import SSE, Reply, completion_chunk, completion_response, token_stream
-from .helpers import page_message
 
 pytestmark = [pytest.mark.django_db, pytest.mark.subprocess]
 

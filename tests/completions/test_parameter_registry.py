@@ -19,10 +19,10 @@ from playground.execution.launch import launch_run
 from playground.runs.models import Run
 from playground.sessions.models import PlaygroundSession
 
+from ..execution.helpers import page_message, run_and_collect, run_message
 from ..factories import make_session
 from ..fake_upstream import Reply, completion_response
 from ..sessions.helpers import form_data
-from .helpers import page_message, run_and_collect, run_message
 from .test_snippets_run import run_python, snippet
 
 HELP = "Sample from the k most likely tokens only."
