@@ -102,3 +102,13 @@ async def wait_for_run(run_id, condition, timeout=5.0) -> Run:
         if condition(run) or loop.time() > deadline:
             return run
         await asyncio.sleep(0.02)
+
+
+async def frames_until_closed(socket, timeout=5):
+    """What the server sends until it closes the socket, and the close code."""
+    frames = []
+    while True:
+        message = await socket.receive_output(timeout)
+        if message["type"] == "websocket.close":
+            return frames, message.get("code")
+        frames.append(json.loads(message["text"]))

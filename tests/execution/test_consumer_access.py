@@ -1,7 +1,5 @@
 """The playground socket lives as long as its login: a logout or a password change ends it."""
 
-import json
-
 import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
@@ -17,21 +15,11 @@ from playground.sharing.models import SessionShare, Visibility, new_token
 
 from ..factories import PASSWORD
 from ..fake_upstream import SSE, token_stream
-from .helpers import collect_until_finished, receive_until, run_message
+from .helpers import collect_until_finished, frames_until_closed, receive_until, run_message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NEW_PASSWORD = "a-new-and-longer-passphrase-42"
-
-
-async def frames_until_closed(socket, timeout=5):
-    """What the server sends until it closes the socket, and the close code."""
-    frames = []
-    while True:
-        message = await socket.receive_output(timeout)
-        if message["type"] == "websocket.close":
-            return frames, message.get("code")
-        frames.append(json.loads(message["text"]))
 
 
 async def assert_login_ended(socket):

@@ -1,7 +1,5 @@
 """A viewer's open socket ends when their access to the share ends, whatever ended it."""
 
-import json
-
 import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import Group
@@ -11,20 +9,10 @@ from playground.accounts.sockets import ACCESS_REVOKED_CLOSE_CODE
 from playground.sharing.access import ACCESS_ENDED
 from playground.sharing.models import SessionShare
 
-from ..execution.helpers import run_message
-from .test_watch_consumer import go_live, point_provider_at, receive_until
+from ..execution.helpers import frames_until_closed, receive_until, run_message
+from .test_watch_consumer import go_live, point_provider_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-async def frames_until_closed(socket, timeout=5):
-    """What the server sends until it closes the socket, and the close code."""
-    frames = []
-    while True:
-        message = await socket.receive_output(timeout)
-        if message["type"] == "websocket.close":
-            return frames, message.get("code")
-        frames.append(json.loads(message["text"]))
 
 
 async def assert_cut_off(socket):

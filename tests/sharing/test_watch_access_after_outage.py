@@ -15,10 +15,10 @@ from channels.layers import get_channel_layer
 from playground.accounts.sockets import ACCESS_REVOKED_CLOSE_CODE
 from playground.sharing.access import ACCESS_ENDED
 
-from ..execution.helpers import run_message
+from ..execution.helpers import frames_until_closed, receive_until, run_message
 from ..support.live_daphne import free_port
-from .test_watch_access import frames_until_closed, watching
-from .test_watch_consumer import go_live, point_provider_at, receive_until
+from .test_watch_access import watching
+from .test_watch_consumer import go_live, point_provider_at
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -6,22 +6,13 @@ from channels.db import database_sync_to_async
 from playground.sessions.models import PlaygroundSession
 from playground.sharing.models import SessionShare
 
-from ..execution.helpers import run_message
+from ..execution.helpers import receive_until, run_message
 from ..factories import API_KEY
 from ..fake_upstream import SSE, token_stream
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SECRETS = (API_KEY, "org-SECRET-HEADER-VALUE")
-
-
-async def receive_until(socket, frame_type, timeout=5):
-    frames = []
-    while True:
-        frame = await socket.receive_json_from(timeout=timeout)
-        frames.append(frame)
-        if frame["type"] == frame_type:
-            return frames
 
 
 @database_sync_to_async
