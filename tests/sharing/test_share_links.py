@@ -43,6 +43,15 @@ def test_a_logged_in_user_reads_the_shared_session(client, bob, link_share, alic
     assert_no_secrets(response)
 
 
+def test_the_shared_view_shows_each_parameter_as_set(client, bob, link_share):
+    client.force_login(bob)
+
+    content = client.get(f"/s/{link_share.token}/").content.decode()
+
+    assert "0.7" in content
+    assert "0, ., 7" not in content
+
+
 def test_the_shared_view_offers_no_owner_actions(client, bob, link_share):
     client.force_login(bob)
 
