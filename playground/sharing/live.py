@@ -147,6 +147,17 @@ def show_state_to_live_viewers(session) -> None:
         send_to_viewers_now(session.pk, live_state_frame(public_state(session), live=True))
 
 
+def _blank(value) -> bool:
+    return value in ("", None)
+
+
+def _is_set(value) -> bool:
+    # The form posts its empty stop and logit_bias rows too: a list of blanks is not set.
+    if isinstance(value, list):
+        return not all(_blank(item) for item in value)
+    return not _blank(value)
+
+
 def public_state(session) -> dict:
     """What viewers may see of the form: no provider id, key or header, only names."""
     return {
@@ -155,9 +166,7 @@ def public_state(session) -> dict:
         "model": session.model,
         "provider": session.provider.name if session.provider else "",
         "parameters": {
-            name: value
-            for name, value in (session.parameters or {}).items()
-            if value not in ("", [], None)
+            name: value for name, value in (session.parameters or {}).items() if _is_set(value)
         },
     }
 
@@ -167,7 +176,11 @@ def shown_state(state: dict) -> dict:
     return {
         **state,
         "parameters": {
-            name: ", ".join(map(str, value)) if isinstance(value, list) else value
+            name: (
+                ", ".join(str(item) for item in value if not _blank(item))
+                if isinstance(value, list)
+                else value
+            )
             for name, value in state["parameters"].items()
         },
     }

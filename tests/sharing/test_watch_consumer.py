@@ -76,6 +76,18 @@ async def test_the_state_comes_rendered_for_the_share_page(connect, bob, link_sh
         assert secret not in html
 
 
+async def test_parameters_left_empty_are_left_out(connect, bob, link_share):
+    session = link_share.session
+    session.parameters = {"stop": ["", ""], "logit_bias_token": [""], "logit_bias_bias": [""]}
+    await database_sync_to_async(session.save)()
+    viewer = await connect(bob, path=f"/ws/watch/{link_share.token}/")
+
+    state = await viewer.receive_json_from()
+
+    assert state["parameters"] == {}
+    assert "<dt>" not in state["html"].split("<dt>model</dt>")[1]
+
+
 async def test_each_edit_while_live_reaches_viewers_rendered(
     connect, alice, alice_client, bob, link_share
 ):
