@@ -1,5 +1,5 @@
-// The playground page: renders the socket's JSON frames. Model output only ever goes into
-// the page through textContent; finished runs arrive as server-rendered, escaped HTML.
+// The playground page: renders the socket's JSON frames; runs stream in through
+// run_stream.js, which the share page uses too.
 (function () {
   "use strict";
 
@@ -8,16 +8,9 @@
   const form = document.getElementById("completion-form");
   const runButton = document.getElementById("run-button");
   const stopButton = document.getElementById("stop-button");
-  const liveRun = document.getElementById("live-run");
-  const history = document.getElementById("run-history");
   const socketState = document.getElementById("socket-state");
   const socketError = document.getElementById("socket-error");
-  const paneTemplate = document.getElementById("choice-pane-template");
-  const liveTemplate = document.getElementById("live-run-template");
-
-  let currentRun = null; // the id of the run streaming now, if any
-  let panes = new Map();
-  let showChoiceHeadings = false; // only when the run asked for more than one choice
+  const runs = RunStream.runs((run) => "/runs/" + run + "/");
 
   function setRunning(running) {
     runButton.disabled = running;
@@ -67,79 +60,17 @@
     if (slot) slot.textContent = "";
   });
 
-  function archiveLiveRun() {
-    // The finished card of the previous run moves to the top of the history.
-    const card = liveRun.querySelector(".run-card:not(.live)");
-    if (card) history.prepend(card);
-    // The history lists earlier runs; once one has started, "no runs yet" is no longer true.
-    const empty = document.getElementById("no-runs");
-    if (empty) empty.remove();
-    liveRun.replaceChildren();
-    panes = new Map();
-  }
-
-  function paneFor(index) {
-    let pane = panes.get(index);
-    if (!pane) {
-      pane = paneTemplate.content.firstElementChild.cloneNode(true);
-      pane.dataset.index = index;
-      const heading = pane.querySelector("h3");
-      if (showChoiceHeadings) heading.textContent = "Choice " + index;
-      else heading.remove();
-      const ordered = [...panes.keys()].filter((i) => i > index).sort((a, b) => a - b);
-      const before = ordered.length ? panes.get(ordered[0]) : null;
-      liveRun.querySelector(".choices").insertBefore(pane, before);
-      panes.set(index, pane);
-    }
-    return pane.querySelector(".choice-text");
-  }
-
-  // The stored run's card, from the server, in place of the streaming pane.
-  function showStoredRun(runId) {
-    panes = new Map();
-    htmx.ajax("GET", "/runs/" + runId + "/", { target: "#live-run", swap: "innerHTML" });
-  }
-
   const handlers = {
     "run.started"(frame) {
-      archiveLiveRun();
-      currentRun = frame.run;
-      showChoiceHeadings = frame.expected_choices > 1;
-      const card = liveTemplate.content.firstElementChild.cloneNode(true);
-      card.id = "run-" + frame.run;
-      card.dataset.run = frame.run;
-      card.querySelector(".badge").textContent = frame.request.stream ? "Streaming" : "Running";
-      card.querySelector(".model").textContent = frame.request.model;
-      card.querySelector(".live-status").textContent = frame.request.stream
-        ? ""
-        : "Waiting for the whole response…";
-      liveRun.append(card);
+      runs.started(frame);
       setRunning(true);
     },
-    delta(frame) {
-      if (frame.run !== currentRun) return;
-      for (const [index, text] of Object.entries(frame.choices)) {
-        paneFor(Number(index)).append(document.createTextNode(text));
-      }
-    },
+    delta: runs.delta,
     "run.finished"(frame) {
-      if (frame.run === currentRun) currentRun = null;
       setRunning(false);
-      if (frame.saved === false) {
-        // The database went away mid-run: keep the streamed text and say so.
-        showSocketError(frame.error);
-        return;
-      }
-      if (frame.html === null) {
-        // A card too large for one socket message: fetched instead (README, the protocol).
-        showStoredRun(frame.run);
-        return;
-      }
-      liveRun.replaceChildren();
-      panes = new Map();
-      // Server-rendered by the template engine, which escapes all model output.
-      liveRun.insertAdjacentHTML("afterbegin", frame.html);
-      htmx.process(liveRun.firstElementChild);
+      // The database went away mid-run: the streamed text stays, and this says so.
+      if (frame.saved === false) showSocketError(frame.error);
+      runs.finished(frame);
     },
     "form.invalid"(frame) {
       showFieldErrors(frame.errors);
@@ -192,15 +123,9 @@
   }
 
   // --- The socket -------------------------------------------------------------------------
-  // The ws extension connects, and reconnects after a drop. Three things are added here.
+  // The ws extension connects, and reconnects after a drop (at the pace run_stream.js
+  // sets). What this page adds:
   //
-  // Its default backoff doubles up to 64 s between tries, so a page could stay disconnected
-  // for a minute after the server was back: the wait is capped at 2 s (with some jitter, so
-  // that many pages do not all knock at once).
-  const RECONNECT_MAX_MS = 2000;
-  htmx.config.wsReconnectDelay = (retries) =>
-    Math.min(RECONNECT_MAX_MS, 250 * 2 ** retries) * (0.5 + Math.random() / 2);
-
   // A hung server (stopped, or behind a link that died without a word) leaves the socket
   // open and silent, and the browser says nothing for minutes. So after 5 s without a
   // frame the page pings ({"action": "ping"}, answered by a pong), and a server that has
@@ -253,13 +178,10 @@
   function showDisconnected(text) {
     socketState.dataset.state = "closed";
     socketState.textContent = text;
-    if (currentRun !== null) {
+    if (runs.current() !== null) {
       // The server stops a run whose socket closed; wsOpen shows what it stored.
       stopButton.disabled = true;
-      const status = liveRun.querySelector(".live-status");
-      if (status) {
-        status.textContent = "The connection dropped, which stops this run. Its saved text shows once the page reconnects.";
-      }
+      runs.say("The connection dropped, which stops this run. Its saved text shows once the page reconnects.");
     }
     if (liveControls && liveControls.dataset.live === "true") {
       showLive(false, "The connection dropped, which ended the live demo. Go live again when it is back.");
@@ -300,11 +222,9 @@
     socketState.dataset.state = "open";
     socketState.textContent = "Connected";
     if (socketError.textContent === NOT_CONNECTED) showSocketError("");
-    if (currentRun !== null) {
+    if (runs.current() !== null) {
       // Reconnected mid-run: the server stopped that run; show what it stored.
-      const runId = currentRun;
-      currentRun = null;
-      showStoredRun(runId);
+      runs.showStored(runs.current());
       setRunning(false);
     }
     // Back: edits that could not be saved meanwhile go now, and the label follows.
@@ -322,18 +242,9 @@
   root.addEventListener("htmx:wsClose", () => {
     if (loginEnded) socketState.textContent = "Disconnected: reload the page.";
   });
-  root.addEventListener("htmx:wsBeforeMessage", (event) => {
-    event.preventDefault(); // frames are JSON, handled here rather than swapped by htmx
+  RunStream.listen(root, handlers, () => {
     lastHeard = Date.now();
     pingSentAt = null; // any frame shows the server is alive
-    let frame;
-    try {
-      frame = JSON.parse(event.detail.message);
-    } catch (e) {
-      return;
-    }
-    const handler = handlers[frame.type];
-    if (handler) handler(frame);
   });
   root.addEventListener("htmx:wsConfigSend", (event) => {
     if (event.detail.parameters.action !== "run") return;
@@ -353,8 +264,7 @@
   function stopRun() {
     if (stopButton.disabled || !send({ action: "stop" })) return;
     stopButton.disabled = true;
-    const status = liveRun.querySelector(".live-status");
-    if (status) status.textContent = "Stopping…";
+    runs.say("Stopping…");
   }
   stopButton.addEventListener("click", stopRun);
   document.addEventListener("keydown", (event) => {

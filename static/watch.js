@@ -1,21 +1,20 @@
-// The share page: follows a live demo. Everything from the socket is shown with
-// textContent, or as server-rendered (escaped) run cards.
+// The share page: follows a live demo over the watch socket, which htmx's ws extension
+// keeps (ws-connect on #watch), as on the playground. The session's title, prompt and
+// parameters come rendered by the server (live.state's html); runs stream in through
+// run_stream.js. Nothing from the socket goes into the page but through textContent or as
+// server-rendered, escaped HTML.
 (function () {
   "use strict";
 
   const root = document.getElementById("watch");
   if (!root) return;
   const liveState = document.getElementById("live-state");
-  const liveRun = document.getElementById("live-run");
-  const history = document.getElementById("run-history");
-  const promptBox = document.getElementById("shared-prompt");
-  const parameters = document.getElementById("shared-parameters");
-  const template = document.getElementById("live-run-template");
   const accessEnded = document.getElementById("access-ended");
-  // The server's close code for a socket whose access ended (accounts/sockets.py).
+  const stateTooLarge = document.getElementById("state-too-large");
+  // The server's close code for a socket whose access ended (accounts/sockets.py); the ws
+  // extension does not reconnect after it.
   const ACCESS_REVOKED = 4403;
-  let currentRun = null;
-  let retry = 0;
+  const runs = RunStream.runs((run) => root.dataset.runsPath + run + "/");
   let ended = false;
 
   function setLive(live, text) {
@@ -29,87 +28,26 @@
     ended = true;
     root.dataset.access = "ended";
     setLive(false, "");
-    // A run it was following stops here: no "Streaming" card left behind.
-    currentRun = null;
-    const streaming = liveRun.querySelector(".run-card.live");
-    if (streaming) streaming.remove();
+    runs.drop();
     accessEnded.textContent = text || root.dataset.accessEnded;
     accessEnded.hidden = false;
   }
 
-  function showState(frame) {
-    document.getElementById("shared-title").textContent = frame.title;
-    promptBox.textContent = frame.prompt;
-    const rows = [["provider", frame.provider || "—"], ["model", frame.model || "—"]];
-    for (const [name, value] of Object.entries(frame.parameters)) {
-      rows.push([name, Array.isArray(value) ? value.join(", ") : value]);
-    }
-    parameters.replaceChildren(
-      ...rows.flatMap(([name, value]) => {
-        const dt = document.createElement("dt");
-        dt.textContent = name;
-        const dd = document.createElement("dd");
-        dd.textContent = value;
-        return [dt, dd];
-      }),
-    );
-  }
-
-  function archive() {
-    const card = liveRun.querySelector(".run-card:not(.live)");
-    if (card) history.prepend(card);
-    const empty = document.getElementById("no-runs");
-    if (empty) empty.remove();
-    liveRun.replaceChildren();
-  }
-
-  function paneFor(index) {
-    const card = liveRun.querySelector(".run-card.live");
-    let pane = card.querySelector('[data-index="' + index + '"]');
-    if (!pane) {
-      pane = document.createElement("div");
-      pane.className = "choice streaming";
-      pane.dataset.index = index;
-      const text = document.createElement("pre");
-      text.className = "choice-text";
-      pane.append(text);
-      card.querySelector(".choices").append(pane);
-    }
-    return pane.querySelector(".choice-text");
-  }
-
   const handlers = {
     "live.state"(frame) {
-      showState(frame);
+      // Each piece of sharing/live_state.html in its place, by id (out of band).
+      if (frame.html !== null) htmx.swap(root, frame.html, { swapStyle: "none" });
+      // Too large to come with the frame (sockets/outgoing.py): a reload shows it.
+      stateTooLarge.hidden = frame.html !== null;
       if (frame.available === false) setLive(false, "Live mode is unavailable right now.");
       else setLive(frame.live, frame.live ? "Live now" : "");
     },
-    "run.started"(frame) {
-      archive();
-      currentRun = frame.run;
-      const card = template.content.firstElementChild.cloneNode(true);
-      card.querySelector(".model").textContent = frame.request.model;
-      liveRun.append(card);
-    },
-    delta(frame) {
-      if (frame.run !== currentRun) return;
-      for (const [index, text] of Object.entries(frame.choices)) {
-        paneFor(index).append(document.createTextNode(text));
-      }
-    },
+    "run.started": runs.started,
+    delta: runs.delta,
     "run.finished"(frame) {
-      currentRun = null;
-      if (frame.html === null) {
-        // A card too large for one socket message: the streamed text stays, and the page
-        // shows the card once reloaded.
-        const note = document.createElement("p");
-        note.className = "notice";
-        note.textContent = "This run has ended. Reload the page to see all of it.";
-        liveRun.append(note);
-        return;
-      }
-      liveRun.replaceChildren();
-      liveRun.insertAdjacentHTML("afterbegin", frame.html);
+      // The database went away at the end of the run: the streamed text is what there is.
+      if (frame.saved === false) runs.say(frame.error);
+      runs.finished(frame);
     },
     "live.ended"() {
       setLive(false, "The live demo has ended.");
@@ -118,41 +56,41 @@
       endAccess(frame.error);
     },
   };
+  RunStream.listen(root, handlers);
 
-  function reconnectLater() {
-    retry = Math.min(retry + 1, 6);
-    setTimeout(connect, 500 * 2 ** retry);
-  }
+  root.addEventListener("htmx:wsOpen", () => {
+    root.dataset.socket = "open";
+  });
+  root.addEventListener("htmx:wsClose", (event) => {
+    if (event.detail.event.code === ACCESS_REVOKED && !ended) endAccess("");
+  });
 
-  // A socket refused at its handshake looks like a server that is away. The share page
-  // itself tells them apart: 404 or a redirect to log in means this viewer may no longer
-  // open it; anything else (no answer, a 5xx) is worth another try.
-  function checkAccessThenReconnect() {
-    fetch(location.pathname, { cache: "no-store", redirect: "manual", credentials: "same-origin" })
-      .then((response) => {
-        if (response.status === 404 || response.type === "opaqueredirect") endAccess("");
-        else reconnectLater();
-      }, reconnectLater);
-  }
-
-  function connect() {
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    const socket = new WebSocket(scheme + location.host + root.dataset.watchPath);
+  // A socket refused at its handshake looks like a server that is away, and the extension
+  // would try again. The share page itself tells them apart: 404 or a redirect to log in
+  // means this viewer may no longer open it; anything else (no answer, a 5xx) is worth
+  // another try. So the close of a socket that never opened reaches the extension only once
+  // the page has answered that way. (Listeners added here run before the extension's
+  // onclose, which it sets on the socket after this returns it.)
+  htmx.createWebSocket = (url) => {
+    const made = new WebSocket(url, []);
+    made.binaryType = htmx.config.wsBinaryType;
     let opened = false;
-    socket.addEventListener("open", () => { opened = true; retry = 0; root.dataset.socket = "open"; });
-    socket.addEventListener("message", (event) => {
-      let frame;
-      try { frame = JSON.parse(event.data); } catch (e) { return; }
-      const handler = handlers[frame.type];
-      if (handler) handler(frame);
+    made.addEventListener("open", () => {
+      opened = true;
     });
-    socket.addEventListener("close", (event) => {
+    made.addEventListener("close", (event) => {
       root.dataset.socket = "closed";
-      if (event.code === ACCESS_REVOKED && !ended) endAccess("");
+      if (opened && !ended) return; // the extension's to handle
+      // Ended, the page tries nothing more; else it asks first.
+      event.stopImmediatePropagation();
       if (ended) return;
-      if (opened) reconnectLater();
-      else checkAccessThenReconnect();
+      const retry = () => made.onclose(event);
+      fetch(location.pathname, { cache: "no-store", redirect: "manual", credentials: "same-origin" })
+        .then((response) => {
+          if (response.status === 404 || response.type === "opaqueredirect") endAccess("");
+          else retry();
+        }, retry);
     });
-  }
-  connect();
+    return made;
+  };
 })();

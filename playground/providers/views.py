@@ -74,6 +74,6 @@ def provider_models(request):
             models, error = [], exc.message
     return render(
         request,
-        "runs/playground.html#model-options",
+        "providers/model_options.html",
         {"models": models, "models_error": error, "provider": provider},
     )

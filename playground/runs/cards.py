@@ -1,10 +1,11 @@
-"""The run card: the one place it is rendered, for the page, the run socket and viewers."""
+"""The run card: the one place it is rendered on its own, for the run's view, the run socket
+and its viewers. Pages that list runs include runs/run_card.html in their own template."""
 
 from django.template.loader import render_to_string
 
 from .models import Run
 
-CARD_TEMPLATE = "runs/playground.html#run-card"
+CARD_TEMPLATE = "runs/run_card.html"
 
 
 def render_run_card(run: Run, read_only: bool = False, request=None) -> str:

@@ -65,7 +65,7 @@ def render_session_page(request, session, **extra_context):
     form = CompletionForm(initial=initial, user=request.user)
     return render(
         request,
-        "runs/playground.html",
+        "sessions/session.html",
         {
             "session": session,
             "form": form,
@@ -92,7 +92,7 @@ def session_autosave(request, pk):
         save_state(session, request.POST, request.user)
     except UnsavableState as exc:
         return render(
-            request, "runs/playground.html#save-state", {"session": session, "error": str(exc)}
+            request, "sessions/session.html#save-state", {"session": session, "error": str(exc)}
         )
     session.save()
     state_saved.send(PlaygroundSession, session=session)
@@ -101,7 +101,7 @@ def session_autosave(request, pk):
         "saved": True,
         "title_follows_prompt": not session.title_is_custom,
     }
-    return render(request, "runs/playground.html#save-state", context)
+    return render(request, "sessions/session.html#save-state", context)
 
 
 @login_required
@@ -143,7 +143,7 @@ def session_rename(request, pk):
     elif not request.htmx:
         messages.error(request, " ".join(form.errors["title"]))
     if request.htmx:
-        return render(request, "runs/playground.html#title", {"session": session, "form": form})
+        return render(request, "sessions/session.html#title", {"session": session, "form": form})
     return HttpResponseRedirect(_safe_next(request) or reverse("session_detail", args=[session.pk]))
 
 

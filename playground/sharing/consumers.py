@@ -21,6 +21,7 @@ from .live import (
     add_viewer,
     announce_viewer_count,
     join_viewers,
+    live_state_frame,
     public_state,
     remove_viewer,
     viewers_group,
@@ -70,18 +71,20 @@ class WatchConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketConsum
             await self.close()
             return
         await self.accept()
-        await self.send_json(self._live_state(state, live_available))
+        await self._send_live_state(state, live_available)
         self.rejoining = asyncio.ensure_future(self._keep_joining(live_available))
         count = await add_viewer(self.share, self.channel_name)
         await announce_viewer_count(self.session_id, count)
 
-    def _live_state(self, state: dict, live_available: bool) -> dict:
-        return {
-            "type": "live.state",
-            "live": self.share is not None and self.share.is_live and live_available,
-            "available": live_available,
-            **state,
-        }
+    async def _send_live_state(self, state: dict, live_available: bool) -> None:
+        frame = live_state_frame(
+            state,
+            live=self.share is not None and self.share.is_live and live_available,
+            available=live_available,
+        )
+        # A long prompt is in it twice (its text, and its html): within daphne's size limit.
+        for text in fit(frame):
+            await self.send(text_data=text)
 
     async def _keep_joining(self, live_available: bool):
         # The server tells the page when live mode goes or comes back (join_viewers), with
@@ -100,7 +103,7 @@ class WatchConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketConsum
                 self.rejoining = None
                 await self.revoke_access()
                 return
-            await self.send_json(self._live_state(state, live_available))
+            await self._send_live_state(state, live_available)
 
     async def _stop_rejoining(self):
         task, self.rejoining = self.rejoining, None

@@ -12,6 +12,7 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from playground.redis_outage import redis_answers
@@ -143,9 +144,18 @@ def send_to_viewers_now(session_id: int, frame: dict) -> None:
 def show_state_to_live_viewers(session) -> None:
     """A presenter's edit reaches the viewers of a live session (a no-op when not live)."""
     if SessionShare.objects.filter(session=session, live_since__isnull=False).exists():
-        send_to_viewers_now(
-            session.pk, {"type": "live.state", "live": True, **public_state(session)}
-        )
+        send_to_viewers_now(session.pk, live_state_frame(public_state(session), live=True))
+
+
+def _blank(value) -> bool:
+    return value in ("", None)
+
+
+def _is_set(value) -> bool:
+    # The form posts its empty stop and logit_bias rows too: a list of blanks is not set.
+    if isinstance(value, list):
+        return not all(_blank(item) for item in value)
+    return not _blank(value)
 
 
 def public_state(session) -> dict:
@@ -156,11 +166,34 @@ def public_state(session) -> dict:
         "model": session.model,
         "provider": session.provider.name if session.provider else "",
         "parameters": {
-            name: value
-            for name, value in (session.parameters or {}).items()
-            if value not in ("", [], None)
+            name: value for name, value in (session.parameters or {}).items() if _is_set(value)
         },
     }
+
+
+def shown_state(state: dict) -> dict:
+    """The public state as the share page shows it: a list's values joined by commas."""
+    return {
+        **state,
+        "parameters": {
+            name: (
+                ", ".join(str(item) for item in value if not _blank(item))
+                if isinstance(value, list)
+                else value
+            )
+            for name, value in state["parameters"].items()
+        },
+    }
+
+
+def live_state_frame(state: dict, **flags) -> dict:
+    """The live.state frame: the public state as JSON fields, for any client, and as `html`,
+    the share page's view of it (sharing/live_state.html), which the page swaps in as it is.
+
+    flags: `live`, and on the viewer's own socket `available` (README, the protocol).
+    """
+    html = render_to_string("sharing/live_state.html", {"state": shown_state(state), "oob": True})
+    return {"type": "live.state", **flags, **state, "html": html}
 
 
 @database_sync_to_async

@@ -20,6 +20,7 @@ from .live import (
     LiveUnavailable,
     ViewerRelay,
     end_live,
+    live_state_frame,
     presenter_group,
     public_state,
     send_to_viewers,
@@ -89,14 +90,8 @@ class PresenterConsumer(PlaygroundConsumer):
             return
         try:
             await self.channel_layer.group_add(presenter_group(session.pk), self.channel_name)
-            await send_to_viewers(
-                session.pk,
-                {
-                    "type": "live.state",
-                    "live": True,
-                    **await database_sync_to_async(public_state)(session),
-                },
-            )
+            state = await database_sync_to_async(public_state)(session)
+            await send_to_viewers(session.pk, live_state_frame(state, live=True))
         except Exception:
             logger.warning("Session %s could not go live", session.pk, exc_info=True)
             await end_live(session.pk)

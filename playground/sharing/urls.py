@@ -9,6 +9,8 @@ urlpatterns = [
     path("sessions/<int:pk>/present/", views.session_present, name="session_present"),
     path("s/<str:token>/", views.shared_session, name="shared_session"),
     path("s/<str:token>/fork/", views.fork_shared, name="fork_shared"),
+    path("s/<str:token>/runs/<int:run_pk>/", views.shared_run, name="shared_run"),
     path("team/<int:pk>/", views.team_session, name="team_session"),
     path("team/<int:pk>/fork/", views.fork_team, name="fork_team"),
+    path("team/<int:pk>/runs/<int:run_pk>/", views.team_run, name="team_run"),
 ]

@@ -2,16 +2,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from playground.runs.cards import render_run_card
 from playground.sessions.models import PlaygroundSession
 from playground.sessions.views import render_session_page
 
 from .access import ACCESS_ENDED, share_for_team_member, share_for_token
 from .fork import fork_session
 from .forms import ShareForm
-from .live import live_mode_available, public_state, send_to_viewers_now
+from .live import live_mode_available, public_state, send_to_viewers_now, shown_state
 from .models import SessionShare, Visibility, new_token
 
 
@@ -76,7 +78,7 @@ def share_revoke(request, pk):
     return redirect("share_settings", pk=pk)
 
 
-def _render_shared(request, share, watch_path, fork_url):
+def _render_shared(request, share, watch_path, page_path):
     session = share.session
     runs = session.runs.order_by("-created_at", "-id")
     return render(
@@ -85,11 +87,13 @@ def _render_shared(request, share, watch_path, fork_url):
         {
             "share": share,
             "session": session,
-            "state": public_state(session),
+            "state": shown_state(public_state(session)),
             "runs": runs,
             "read_only": True,
             "watch_path": watch_path,
-            "fork_url": fork_url,
+            "fork_url": f"{page_path}fork/",
+            # Where the page fetches a run's card that was too large for its socket.
+            "runs_path": f"{page_path}runs/",
             "access_ended": ACCESS_ENDED,
             "live_unavailable": not live_mode_available(),
         },
@@ -101,14 +105,31 @@ def shared_session(request, token):
     if not request.user.is_authenticated and not settings.PLAYGROUND_ANONYMOUS_SHARE_LINKS:
         return redirect_to_login(request.get_full_path())
     share = share_for_token(token, request.user)
-    return _render_shared(request, share, f"/ws/watch/{token}/", f"/s/{token}/fork/")
+    return _render_shared(request, share, f"/ws/watch/{token}/", f"/s/{token}/")
 
 
 @login_required
 @require_GET
 def team_session(request, pk):
     share = share_for_team_member(pk, request.user)
-    return _render_shared(request, share, f"/ws/watch/team/{pk}/", f"/team/{pk}/fork/")
+    return _render_shared(request, share, f"/ws/watch/team/{pk}/", f"/team/{pk}/")
+
+
+@require_GET
+def shared_run(request, token, run_pk):
+    """A run's card as viewers see it: the share page fetches a card too large for its socket."""
+    return _shared_card(request, share_for_token(token, request.user), run_pk)
+
+
+@login_required
+@require_GET
+def team_run(request, pk, run_pk):
+    return _shared_card(request, share_for_team_member(pk, request.user), run_pk)
+
+
+def _shared_card(request, share, run_pk):
+    run = get_object_or_404(share.session.runs, pk=run_pk)
+    return HttpResponse(render_run_card(run, read_only=True, request=request))
 
 
 @login_required

@@ -48,6 +48,9 @@ def _shrunk(frame: dict) -> dict | None:
         case "run.finished" if frame.get("html") is not None:
             # The page fetches the card (GET /runs/<id>/); README, "The websocket protocol".
             return {**frame, "html": None}
+        case "live.state" if frame.get("html") is not None:
+            # The share page then says to reload it; the JSON fields still go to any client.
+            return {**frame, "html": None}
         case "run.started" if not frame.get("request_trimmed"):
             trimmed = {
                 **frame,

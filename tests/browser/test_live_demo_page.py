@@ -55,3 +55,80 @@ def test_the_viewer_sees_the_presenters_run_stream(
     expect(viewer.locator("#live-state")).to_have_text("The live demo has ended.")
     viewer.reload()
     expect(viewer.locator("#run-history .run-card")).to_have_count(1)
+
+
+def watch_live(daphne_server, new_context, live_alice, shared_session, parameters=None):
+    """alice presents the session live, bob watches it: (presenter, viewer) pages."""
+    if parameters:
+        daphne_server.django(
+            """
+            from playground.sessions.models import PlaygroundSession
+            PlaygroundSession.objects.filter(pk=params["id"]).update(parameters=params["p"])
+            """,
+            id=shared_session["id"],
+            p=parameters,
+        )
+    bob = daphne_server.create_user("bob")
+    presenter = new_context(user=live_alice).new_page()
+    viewer = new_context(user=bob).new_page()
+    presenter.goto(f"/sessions/{shared_session['id']}/present/")
+    expect(presenter.locator("#socket-state")).to_have_attribute("data-state", "open")
+    viewer.goto(f"/s/{shared_session['token']}/")
+    expect(viewer.locator("#watch")).to_have_attribute("data-socket", "open")
+    presenter.get_by_role("button", name="Go live").click()
+    expect(viewer.locator("#live-state")).to_have_text("Live now")
+    return presenter, viewer
+
+
+def test_the_viewer_sees_each_choice_stream_under_its_heading(
+    daphne_server, new_context, live_alice, shared_session, upstream
+):
+    presenter, viewer = watch_live(
+        daphne_server, new_context, live_alice, shared_session, parameters={"n": "2"}
+    )
+    first, second = token_stream(["Rain"], index=0), token_stream(["Snow"], index=1)
+    upstream.script(SSE([first[0], second[0], first[1], second[1]], delay=0.3))
+
+    presenter.keyboard.press("Control+Enter")
+
+    streaming = viewer.locator("#live-run .run-card.live")
+    expect(streaming.locator("h3")).to_have_text(["Choice 0", "Choice 1"])
+    expect(streaming.locator(".choice-text")).to_have_text(["Rain", "Snow"])
+    card = viewer.locator("#live-run .run-card:not(.live)")
+    expect(card.locator(".choice-text")).to_have_text(["Rain", "Snow"])
+
+
+def test_the_viewer_sees_the_parameters_the_presenter_sets(
+    daphne_server, new_context, live_alice, shared_session
+):
+    _, viewer = watch_live(daphne_server, new_context, live_alice, shared_session)
+    parameters = viewer.locator("#shared-parameters")
+    expect(parameters.locator("dt")).to_have_text(["provider", "model"])
+
+    # Presenter mode hides the parameters: alice sets one on the session's page, in a tab of
+    # its own, while the demo goes on.
+    editor = new_context(user=live_alice).new_page()
+    editor.goto(f"/sessions/{shared_session['id']}/")
+    editor.get_by_label("presence_penalty", exact=True).fill("1.5")
+    expect(editor.locator("#save-state")).to_have_text("Saved")
+
+    expect(parameters.locator("dt")).to_contain_text(["presence_penalty"])
+    expect(parameters.locator("dt:text-is('presence_penalty') + dd")).to_have_text("1.5")
+
+
+def test_the_viewer_gets_a_card_too_large_for_the_socket_in_full(
+    daphne_server, new_context, live_alice, shared_session, upstream
+):
+    # 900 kB of text, under the output cap: with its raw stream, its card passes daphne's
+    # 1 MiB message limit, so the page fetches it.
+    tokens = [f"{i:06d}" + "x" * 94 for i in range(9_000)]
+    presenter, viewer = watch_live(daphne_server, new_context, live_alice, shared_session)
+    upstream.script(SSE(token_stream(tokens), delay=0))
+
+    presenter.keyboard.press("Control+Enter")
+
+    card = viewer.locator("#live-run .run-card:not(.live)")
+    expect(card).to_have_attribute("data-status", "completed", timeout=30_000)
+    expect(viewer.locator("#live-run .run-card.live")).to_have_count(0)
+    assert card.locator(".choice-text").text_content() == "".join(tokens)
+    expect(card.get_by_role("button", name="Restore")).to_have_count(0)

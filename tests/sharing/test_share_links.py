@@ -43,6 +43,31 @@ def test_a_logged_in_user_reads_the_shared_session(client, bob, link_share, alic
     assert_no_secrets(response)
 
 
+def test_the_shared_view_shows_each_parameter_as_set(client, bob, link_share):
+    client.force_login(bob)
+
+    content = client.get(f"/s/{link_share.token}/").content.decode()
+
+    assert "0.7" in content
+    assert "0, ., 7" not in content
+
+
+def test_the_shared_view_leaves_out_the_rows_left_empty(client, bob, link_share, alice_session):
+    # The form posts its empty stop and logit_bias rows too.
+    alice_session.parameters = {
+        "stop": ["###", "", ""],
+        "logit_bias_token": ["", ""],
+        "logit_bias_bias": ["", ""],
+    }
+    alice_session.save()
+    client.force_login(bob)
+
+    content = client.get(f"/s/{link_share.token}/").content.decode()
+
+    assert "<dt>stop</dt>" in content and "###," not in content
+    assert "logit_bias" not in content
+
+
 def test_the_shared_view_offers_no_owner_actions(client, bob, link_share):
     client.force_login(bob)
 

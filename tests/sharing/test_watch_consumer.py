@@ -49,6 +49,61 @@ async def test_a_viewer_gets_the_sessions_state(connect, bob, link_share):
         assert secret not in str(state)
 
 
+async def test_the_state_comes_rendered_for_the_share_page(connect, bob, link_share):
+    viewer = await connect(bob, path=f"/ws/watch/{link_share.token}/")
+
+    html = (await viewer.receive_json_from())["html"]
+
+    # Each piece of the page's view, swapped in by its id.
+    for piece in ("shared-title", "shared-prompt", "shared-parameters"):
+        assert f'id="{piece}"\n' in html or f'id="{piece}" ' in html
+    assert html.count('hx-swap-oob="true"') == 3
+    assert "Write a haiku about &lt;b&gt;bold&lt;/b&gt; rain" in html
+    assert "<b>" not in html
+    assert "Alice&#x27;s secret provider" in html
+    assert "<dt>temperature</dt>" in html and "0.7" in html and "0, ." not in html
+    assert "\\n" in html  # the stop sequence, as typed
+    for secret in SECRETS:
+        assert secret not in html
+
+
+async def test_parameters_left_empty_are_left_out(connect, bob, link_share):
+    session = link_share.session
+    session.parameters = {"stop": ["", ""], "logit_bias_token": [""], "logit_bias_bias": [""]}
+    await database_sync_to_async(session.save)()
+    viewer = await connect(bob, path=f"/ws/watch/{link_share.token}/")
+
+    state = await viewer.receive_json_from()
+
+    assert state["parameters"] == {}
+    assert "<dt>" not in state["html"].split("<dt>model</dt>")[1]
+
+
+async def test_each_edit_while_live_reaches_viewers_rendered(
+    connect, alice, alice_client, bob, link_share
+):
+    session = link_share.session
+    presenter, _ = await go_live(connect, alice, session)
+    viewer = await connect(bob, path=f"/ws/watch/{link_share.token}/")
+    await viewer.receive_json_from()
+
+    await database_sync_to_async(alice_client.post)(
+        f"/sessions/{session.pk}/autosave/",
+        {
+            "provider": session.provider_id,
+            "model": "fake-model",
+            "prompt": "Rain <i>now</i>",
+            "temperature": "1.3",
+        },
+    )
+
+    state = (await receive_until(viewer, "live.state"))[-1]
+    assert state["prompt"] == "Rain <i>now</i>"
+    assert "Rain &lt;i&gt;now&lt;/i&gt;" in state["html"]
+    assert "1.3" in state["html"]
+    await presenter.disconnect()
+
+
 async def test_an_unknown_token_is_refused(connect, bob, link_share):
     assert await connect(bob, path="/ws/watch/nope/") is None
 

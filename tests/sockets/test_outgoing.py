@@ -52,6 +52,12 @@ def test_a_large_run_card_is_left_for_the_page_to_fetch():
     assert decoded(fit(frame)) == [{**frame, "html": None}]
 
 
+def test_a_large_live_state_keeps_its_fields_and_leaves_its_html_out():
+    frame = {"type": "live.state", "live": True, "prompt": "p" * (BIG // 2), "html": "h" * BIG}
+
+    assert decoded(fit(frame)) == [{**frame, "html": None}]
+
+
 def test_a_large_request_in_run_started_keeps_its_short_values():
     request = {"model": "m", "stream": True, "prompt": "p" * BIG}
     frame = {"type": "run.started", "run": 7, "request": request}

@@ -1,0 +1,130 @@
+// What the two pages that follow runs over a socket share, the playground and the share
+// page: how htmx's ws extension reconnects, how their JSON frames reach their handlers, and
+// how a run streams into the page (run.started, delta, run.finished). Model output only
+// ever goes into the page through textContent; a finished run's card is server-rendered
+// HTML, in which the template engine has escaped all model output.
+(function () {
+  "use strict";
+
+  // The ws extension's default backoff doubles up to 64 s between tries, so a page could
+  // stay disconnected for a minute after the server was back: the wait is capped at 2 s
+  // (with some jitter, so that many pages do not all knock at once).
+  const RECONNECT_MAX_MS = 2000;
+  htmx.config.wsReconnectDelay = (retries) =>
+    Math.min(RECONNECT_MAX_MS, 250 * 2 ** retries) * (0.5 + Math.random() / 2);
+
+  // The frames of the socket that the ws extension keeps on root (ws-connect), each to its
+  // handler by type; heard() first, for every frame.
+  function listen(root, handlers, heard) {
+    root.addEventListener("htmx:wsBeforeMessage", (event) => {
+      event.preventDefault(); // frames are JSON, handled here rather than swapped by htmx
+      if (heard) heard();
+      let frame;
+      try {
+        frame = JSON.parse(event.detail.message);
+      } catch (e) {
+        return;
+      }
+      const handler = handlers[frame.type];
+      if (handler) handler(frame);
+    });
+  }
+
+  // The run streaming into #live-run, from the templates of runs/streaming_card.html. Once
+  // it has finished, its card moves to the top of #run-history when the next run starts.
+  // cardUrl(run): where this page may fetch a run's stored card.
+  function runs(cardUrl) {
+    const liveRun = document.getElementById("live-run");
+    const history = document.getElementById("run-history");
+    const liveTemplate = document.getElementById("live-run-template");
+    const paneTemplate = document.getElementById("choice-pane-template");
+    let currentRun = null; // the id of the run streaming now, if any
+    let panes = new Map();
+    let showChoiceHeadings = false; // only when the run asked for more than one choice
+
+    function archive() {
+      const card = liveRun.querySelector(".run-card:not(.live)");
+      if (card) history.prepend(card);
+      // The history lists earlier runs; once one has started, "no runs yet" is no longer true.
+      const empty = document.getElementById("no-runs");
+      if (empty) empty.remove();
+      liveRun.replaceChildren();
+      panes = new Map();
+    }
+
+    function paneFor(index) {
+      let pane = panes.get(index);
+      if (!pane) {
+        pane = paneTemplate.content.firstElementChild.cloneNode(true);
+        pane.dataset.index = index;
+        const heading = pane.querySelector("h3");
+        if (showChoiceHeadings) heading.textContent = "Choice " + index;
+        else heading.remove();
+        const ordered = [...panes.keys()].filter((i) => i > index).sort((a, b) => a - b);
+        const before = ordered.length ? panes.get(ordered[0]) : null;
+        liveRun.querySelector(".choices").insertBefore(pane, before);
+        panes.set(index, pane);
+      }
+      return pane.querySelector(".choice-text");
+    }
+
+    // The stored run's card, from the server, in place of the streaming one.
+    function showStored(run) {
+      if (run === currentRun) currentRun = null;
+      panes = new Map();
+      htmx.ajax("GET", cardUrl(run), { target: liveRun, swap: "innerHTML" });
+    }
+
+    return {
+      current: () => currentRun,
+      showStored,
+      // The line under the streaming card's header ("Stopping…", why it stopped, …).
+      say(text) {
+        const status = liveRun.querySelector(".run-card.live .live-status");
+        if (status) status.textContent = text;
+      },
+      // This page follows the run no more: no "Streaming" card is left behind.
+      drop() {
+        currentRun = null;
+        const card = liveRun.querySelector(".run-card.live");
+        if (card) card.remove();
+      },
+      started(frame) {
+        archive();
+        currentRun = frame.run;
+        showChoiceHeadings = frame.expected_choices > 1;
+        const card = liveTemplate.content.firstElementChild.cloneNode(true);
+        card.id = "run-" + frame.run;
+        card.dataset.run = frame.run;
+        card.querySelector(".badge").textContent = frame.request.stream ? "Streaming" : "Running";
+        card.querySelector(".model").textContent = frame.request.model;
+        card.querySelector(".live-status").textContent = frame.request.stream
+          ? ""
+          : "Waiting for the whole response…";
+        liveRun.append(card);
+      },
+      delta(frame) {
+        if (frame.run !== currentRun) return;
+        for (const [index, text] of Object.entries(frame.choices)) {
+          paneFor(Number(index)).append(document.createTextNode(text));
+        }
+      },
+      finished(frame) {
+        if (frame.run === currentRun) currentRun = null;
+        // The database went away at the end: the streamed text stays, the page says why.
+        if (frame.saved === false) return;
+        if (frame.html === null) {
+          // A card too large for one socket message: fetched instead (README, the protocol).
+          showStored(frame.run);
+          return;
+        }
+        liveRun.replaceChildren();
+        panes = new Map();
+        liveRun.insertAdjacentHTML("afterbegin", frame.html);
+        htmx.process(liveRun.firstElementChild);
+      },
+    };
+  }
+
+  window.RunStream = { listen, runs };
+})();
