@@ -118,18 +118,19 @@ def team_session(request, pk):
 @require_GET
 def shared_run(request, token, run_pk):
     """A run's card as viewers see it: the share page fetches a card too large for its socket."""
-    return _shared_card(request, share_for_token(token, request.user), run_pk)
+    return _shared_card(request, share_for_token(token, request.user), run_pk, f"/s/{token}/")
 
 
 @login_required
 @require_GET
 def team_run(request, pk, run_pk):
-    return _shared_card(request, share_for_team_member(pk, request.user), run_pk)
+    return _shared_card(request, share_for_team_member(pk, request.user), run_pk, f"/team/{pk}/")
 
 
-def _shared_card(request, share, run_pk):
+def _shared_card(request, share, run_pk, page_path):
     run = get_object_or_404(share.session.runs, pk=run_pk)
-    return HttpResponse(render_run_card(run, read_only=True, request=request))
+    card = render_run_card(run, read_only=True, request=request, runs_path=f"{page_path}runs/")
+    return HttpResponse(card)
 
 
 @login_required

@@ -68,3 +68,34 @@ def test_it_rejects_post(client, bob, link_share, alice_session):
     client.force_login(bob)
 
     assert client.post(shared_run_path(link_share, alice_session.runs.get())).status_code == 405
+
+
+def _poll_url(html: str, run) -> str:
+    card = html[html.index(f'id="run-{run.pk}"') :]
+    tag = card[: card.index(">")]
+    return tag[tag.index('hx-get="') + len('hx-get="') :].split('"')[0]
+
+
+@pytest.mark.parametrize("kind", ["link", "team"])
+def test_a_card_still_streaming_polls_a_url_its_viewer_may_read(
+    client, bob, alice_session, link_share, team, kind
+):
+    """The share page's streaming card asks for its update where the viewer may read it."""
+    if kind == "team":
+        bob.groups.add(team)
+        link_share.visibility, link_share.token, link_share.team = "team", None, team
+        link_share.save()
+        page = f"/team/{alice_session.pk}/"
+    else:
+        page = f"/s/{link_share.token}/"
+    run = alice_session.runs.get()
+    run.status = "streaming"
+    run.save()
+    client.force_login(bob)
+
+    html = client.get(page).content.decode()
+    poll = _poll_url(html, run)
+    assert poll == f"{page}runs/{run.pk}/"
+    polled = client.get(poll).content.decode()
+    # The card it answers with polls the same place until the run ends.
+    assert _poll_url(polled, run) == poll
