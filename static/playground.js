@@ -42,6 +42,9 @@
       }
       const field = form.querySelector('[data-field="' + CSS.escape(name) + '"]');
       if (field) {
+        // A field under the closed "Advanced" disclosure: opened, so its error shows.
+        const disclosure = field.closest("details");
+        if (disclosure) disclosure.open = true;
         field.classList.add("has-error");
         field.querySelectorAll("input, textarea, select").forEach((el) => el.setAttribute("aria-invalid", "true"));
         first = first || field;
@@ -431,6 +434,46 @@
   })();
   document.body.addEventListener("htmx:beforeRequest", (event) => {
     if (event.detail.elt.hasAttribute("data-replaces-form")) autosave.stop();
+  });
+
+  // --- Sliders -------------------------------------------------------------------------------
+  // A number parameter's slider (SliderNumberInput) and its number input show one value.
+  // The number is the field: the slider has no name, so the form posts, and autosave
+  // stores, exactly what the number says. A blank number (unset: the API's default) puts
+  // the slider back on its resting place, greyed (data-unset) until it is moved. These run
+  // while the event is captured, before autosave's listeners read the form.
+  function sliderOf(number) {
+    return number.id ? form.querySelector('[data-slider-for="' + CSS.escape(number.id) + '"]') : null;
+  }
+  function showUnset(slider, unset) {
+    slider.toggleAttribute("data-unset", unset);
+    if (unset) {
+      slider.value = slider.dataset.rest;
+      slider.setAttribute("aria-valuetext", "not set: the API's default");
+    } else {
+      slider.removeAttribute("aria-valuetext");
+    }
+  }
+  form.addEventListener("input", (event) => {
+    const target = event.target;
+    if (target.matches("[data-slider-for]")) {
+      document.getElementById(target.dataset.sliderFor).value = target.value;
+      showUnset(target, false);
+      return;
+    }
+    const slider = target.matches('input[type="number"]') ? sliderOf(target) : null;
+    if (!slider) return;
+    // An unparsable or blank number reads as ""; the slider shows the value if there is one.
+    const unset = target.value === "";
+    showUnset(slider, unset);
+    if (!unset) slider.value = target.value;
+  }, true);
+
+  // The number is the truth, also when the browser put back values of its own on a reload.
+  form.querySelectorAll("[data-slider-for]").forEach((slider) => {
+    const number = document.getElementById(slider.dataset.sliderFor);
+    showUnset(slider, number.value === "");
+    if (number.value !== "") slider.value = number.value;
   });
 
   // "+ row" in the logit_bias table.

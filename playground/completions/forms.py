@@ -14,8 +14,8 @@ from playground.json_values import is_integer, strict_loads
 from playground.providers.models import Provider
 
 from .escapes import decode_escapes
-from .parameters import INT32_MAX, Parameter, Type, Widget, body_keys, registered
-from .widgets import LogitBiasWidget, StopSequencesWidget
+from .parameters import INT32_MAX, Level, Parameter, Type, Widget, body_keys, get, registered
+from .widgets import LogitBiasWidget, SliderNumberInput, StopSequencesWidget
 
 
 def _parse_json(text: str, label: str):
@@ -206,12 +206,24 @@ def _integer(parameter: Parameter) -> forms.Field:
     )
 
 
+def _number_widget(parameter: Parameter) -> forms.Widget:
+    if parameter.widget is Widget.SLIDER:
+        return SliderNumberInput(
+            minimum=parameter.minimum,
+            maximum=parameter.maximum,
+            step=parameter.step,
+            default=parameter.default,
+            attrs=_placeholder(parameter),
+        )
+    return forms.NumberInput(attrs={"step": parameter.step, **_placeholder(parameter)})
+
+
 def _number(parameter: Parameter) -> forms.Field:
     return forms.FloatField(
         **_common(parameter),
         min_value=parameter.minimum,
         max_value=parameter.maximum,
-        widget=forms.NumberInput(attrs={"step": "0.01", **_placeholder(parameter)}),
+        widget=_number_widget(parameter),
         error_messages=_bounds_messages(parameter, "a number"),
     )
 
@@ -274,9 +286,26 @@ class CompletionForm(forms.Form):
         for parameter in registered():
             self.fields[parameter.name] = parameter_field(parameter)
 
-    def parameter_fields(self):
-        """The parameter panel's fields; provider, model and the editor are laid out apart."""
-        return [self[name] for name in self.fields if name not in self.EDITOR_FIELDS]
+    def parameter_fields(self, level: Level | None = None):
+        """The parameter panel's fields, of one level if given; provider, model and the
+        editor are laid out apart."""
+        return [
+            self[name]
+            for name in self.fields
+            if name not in self.EDITOR_FIELDS
+            and (level is None or getattr(get(name), "level", None) is level)
+        ]
+
+    def everyday_fields(self):
+        return self.parameter_fields(Level.EVERYDAY)
+
+    def advanced_fields(self):
+        return self.parameter_fields(Level.ADVANCED)
+
+    def advanced_in_use(self) -> bool:
+        """Whether an advanced parameter is set: the page then shows them open, since a
+        hidden value (a JSON prompt, say) would change runs unseen."""
+        return any(field.value() not in (None, "", False) for field in self.advanced_fields())
 
     def clean(self):
         cleaned = super().clean()

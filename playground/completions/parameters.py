@@ -62,6 +62,9 @@ class Widget(StrEnum):
     TEXT = "text"
     TEXTAREA = "textarea"
     NUMBER = "number"
+    # A number input with a range slider beside it, for a number with both bounds. The
+    # number is the field, posted and kept like NUMBER's; the slider has no name.
+    SLIDER = "slider and number"
     CHECKBOX = "checkbox"
     STOP_SEQUENCES = "stop sequences"
     LOGIT_BIAS = "logit bias table"
@@ -84,7 +87,7 @@ class Body(StrEnum):
 _WIDGETS = {
     Type.STRING: Widget.TEXT,
     Type.INTEGER: Widget.NUMBER,
-    Type.NUMBER: Widget.NUMBER,
+    Type.NUMBER: Widget.SLIDER,
     Type.BOOLEAN: Widget.CHECKBOX,
     Type.SEQUENCES: Widget.STOP_SEQUENCES,
     Type.TOKEN_BIASES: Widget.LOGIT_BIAS,
@@ -103,6 +106,8 @@ class Parameter:
     # Numbers: the bounds. logit_bias: a bias's bounds.
     minimum: int | float | None = None
     maximum: int | float | None = None
+    # Numbers: the step of the page's number input and slider (whole numbers step by 1).
+    step: float = 0.01
     # stop: how many sequences.
     max_items: int | None = None
     # The API's default, shown as a placeholder ("null" where it has none).
@@ -128,7 +133,11 @@ class Parameter:
 
     def __post_init__(self):
         if self.widget is None:
-            object.__setattr__(self, "widget", _WIDGETS[self.type])
+            widget = _WIDGETS[self.type]
+            # A slider needs both ends; an unbounded number is a number input alone.
+            if widget is Widget.SLIDER and (self.minimum is None or self.maximum is None):
+                widget = Widget.NUMBER
+            object.__setattr__(self, "widget", widget)
 
     @property
     def shown_label(self) -> str:

@@ -1,8 +1,9 @@
-"""Widgets for the list-valued parameters: stop sequences and the logit_bias table.
+"""Widgets of the parameters panel that Django does not have: stop sequences, the logit_bias
+table, and a number with a slider.
 
-Each reads what the page posts into the value the session keeps as typed, and says what
-the page would post for such a value (data_for), so that a socket message or a stored
-state can be read the same way.
+The list widgets read what the page posts into the value the session keeps as typed, and
+say what the page would post for such a value (data_for), so that a socket message or a
+stored state can be read the same way. The slider posts nothing of its own.
 """
 
 from django import forms
@@ -85,3 +86,28 @@ class LogitBiasWidget(forms.Widget):
 
     def format_value(self, value):
         return value
+
+
+class SliderNumberInput(forms.NumberInput):
+    """A number input, the field, with a range slider beside it for the same value.
+
+    The slider has no name: the number alone is posted and saved, so a blank number (the
+    parameter left unset, the API's default used) stays blank. Unset, the slider rests on
+    the default, marked data-unset (greyed) until moved. playground.js keeps the two in step.
+    """
+
+    template_name = "completions/widgets/slider_number.html"
+
+    def __init__(self, *, minimum, maximum, step, default=None, attrs=None):
+        bounds = {"min": minimum, "max": maximum, "step": step}
+        super().__init__(attrs={**bounds, **(attrs or {})})
+        # Unset, the slider shows the API's default, or the middle where it has none.
+        self.rest = default if default not in (None, "", "null") else (minimum + maximum) / 2
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        shown = context["widget"]["value"]
+        context["widget"]["unset"] = shown in (None, "")
+        context["widget"]["slider_value"] = self.rest if shown in (None, "") else shown
+        context["widget"]["rest"] = self.rest
+        return context

@@ -69,6 +69,7 @@ def test_quick_mixed_edits_on_a_slow_network_are_all_stored(second_provider, ali
     prompt.press("End")
     prompt.press_sequentially(", there was", delay=20)
     field(page, "top_p").fill("0.9")
+    page.get_by_text("Advanced", exact=True).click()  # where include_usage is
     field(page, "stream_options.include_usage").check()
     left = form_state(page)
 
