@@ -45,7 +45,7 @@ def test_a_real_completion_streams_into_the_page(local_model_page):
 
     page.get_by_label("Prompt", exact=True).fill("The capital of France is")
     page.get_by_label("max_tokens").fill("24")
-    page.get_by_label("temperature").fill("0")
+    page.get_by_label("temperature", exact=True).fill("0")
     page.get_by_role("button", name="Submit").click()
 
     card = page.locator("#live-run .run-card:not(.live)")
