@@ -16,6 +16,8 @@ class Segment:
     # p0 (improbable) to p9 (near certain); empty when the provider gave no logprob.
     probability_class: str = ""
     tip: str = ""
+    # The choice's one Tab stop among its tokens with a tip (a roving tabindex): the first.
+    tab_stop: bool = False
 
 
 @dataclass
@@ -26,6 +28,11 @@ class ChoiceView:
     has_logprobs: bool = False
     # Why the choice has no text of its own, when it has none.
     empty_reason: str = ""
+
+    @property
+    def has_tips(self) -> bool:
+        """Whether any token has a tip: then its tokens are a group walked with the arrows."""
+        return any(segment.tab_stop for segment in self.segments)
 
 
 def _probability(logprob) -> float:
@@ -53,6 +60,7 @@ def _token_segments(logprobs: dict, echo_length: int) -> list[Segment]:
     top_logprobs = logprobs.get("top_logprobs") or []
     offsets = logprobs.get("text_offset") or []
     segments = []
+    any_tip = False
     for position, token in enumerate(tokens):
         logprob = token_logprobs[position] if position < len(token_logprobs) else None
         alternatives = top_logprobs[position] if position < len(top_logprobs) else None
@@ -63,6 +71,8 @@ def _token_segments(logprobs: dict, echo_length: int) -> list[Segment]:
             probability = _probability(logprob)
             segment.probability_class = f"p{min(int(probability * 10), 9)}"
             segment.tip = _tip(str(token), logprob, alternatives)
+            segment.tab_stop = not any_tip
+            any_tip = True
         segments.append(segment)
     return segments
 

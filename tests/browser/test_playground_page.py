@@ -212,3 +212,66 @@ def test_a_finished_run_with_logprobs_shows_tinted_tokens_with_their_alternative
     world.focus()
     expect(world).to_be_focused()
     assert upstream.last_body["logprobs"] == 2
+
+
+def shown_tip(token) -> str | None:
+    """The tip the page shows on a token (its ::after box's text), or None when it shows none."""
+    content = token.evaluate("(el) => getComputedStyle(el, '::after').content")
+    if content == "none":
+        return None
+    # A CSS string: in quotes, with its quotes and line breaks escaped.
+    return content[1:-1].replace('\\"', '"').replace("\\a ", "\n")
+
+
+def test_a_runs_tokens_are_one_tab_stop_walked_with_the_arrow_keys(alice_page, upstream):
+    page = alice_page
+    words = ["Rain", " on", " the", " roof"]
+    upstream.script(
+        SSE(
+            [
+                *[logprobs_chunk(w, -0.2, {w: -0.2}, i) for i, w in enumerate(words)],
+                completion_chunk("", finish_reason="stop"),
+            ]
+        )
+    )
+    page.get_by_label("logprobs", exact=True).fill("1")
+    submit(page, "Weather.")
+
+    card = finished_card(page)
+    group = card.get_by_role("group", name="Tokens of choice 0, with probabilities")
+    tokens = group.locator(".tok")
+    expect(tokens).to_have_text(words)
+
+    # The tokens are one Tab stop, whichever way Tab goes through them: the first token.
+    insert = card.get_by_role("button", name="Insert into prompt")
+    insert.focus()
+    page.keyboard.press("Shift+Tab")
+    expect(tokens.nth(0)).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.closest('.choice-text')") is None
+    page.keyboard.press("Tab")
+    expect(tokens.nth(0)).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(insert).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+
+    # The arrows move within the group, and the token in focus shows its tip.
+    page.keyboard.press("ArrowRight")
+    expect(tokens.nth(1)).to_be_focused()
+    assert shown_tip(tokens.nth(1)) == tokens.nth(1).get_attribute("data-tip")
+    assert shown_tip(tokens.nth(0)) is None
+    page.keyboard.press("End")
+    expect(tokens.nth(3)).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    expect(tokens.nth(3)).to_be_focused()
+    page.keyboard.press("ArrowLeft")
+    expect(tokens.nth(2)).to_be_focused()
+    page.keyboard.press("Home")
+    expect(tokens.nth(0)).to_be_focused()
+
+    # The group remembers the token last in focus: Tab away and back lands on it again.
+    page.keyboard.press("End")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Shift+Tab")
+    expect(tokens.nth(3)).to_be_focused()
+    expect(group.locator('[tabindex="0"]')).to_have_count(1)

@@ -98,3 +98,35 @@ def test_a_run_that_sent_nothing_says_so(alice, alice_client):
     content = alice_client.get(f"/runs/{run.pk}/").content.decode()
 
     assert "Nothing was sent upstream: the run ended before its first request." in content
+
+
+def test_a_choice_with_logprobs_is_one_tab_stop_with_the_arrow_keys_inside(alice_client, alice):
+    tokens = [" drops", " on", " the", " window"]
+    logprobs = {
+        "tokens": tokens,
+        "token_logprobs": [-0.5, -0.1, -0.2, -1.5],
+        "top_logprobs": [{" drops": -0.5, " falls": -1.2}, {}, {}, {}],
+        "text_offset": [0, 6, 9, 13],
+    }
+    run = make_run(
+        alice,
+        choices=[
+            {"index": 0, "text": "".join(tokens), "logprobs": logprobs, "finish_reason": "stop"}
+        ],
+    )
+
+    content = alice_client.get(f"/runs/{run.pk}/").content.decode()
+
+    # A roving tabindex: the first token is the Tab stop, the others are reached by arrows.
+    assert content.count('tabindex="0"') == 1
+    assert content.count('tabindex="-1"') == len(tokens) - 1
+    assert 'tabindex="0" data-tip="&quot; drops&quot;' in content
+    assert 'role="group"' in content
+    assert 'aria-label="Tokens of choice 0, with probabilities; use the arrow keys"' in content
+
+
+def test_a_choice_without_logprobs_is_no_token_group(alice_client, run):
+    content = alice_client.get(f"/runs/{run.pk}/").content.decode()
+
+    assert "tabindex" not in content
+    assert 'role="group"' not in content
