@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from ..fake_upstream import SSE, token_stream
+from ..fake_upstream import SSE, completion_chunk, token_stream
 
 pytestmark = pytest.mark.browser
 
@@ -132,3 +132,41 @@ def test_the_viewer_gets_a_card_too_large_for_the_socket_in_full(
     expect(viewer.locator("#live-run .run-card.live")).to_have_count(0)
     assert card.locator(".choice-text").text_content() == "".join(tokens)
     expect(card.get_by_role("button", name="Restore")).to_have_count(0)
+
+
+def test_the_viewer_walks_the_finished_runs_tokens_with_the_arrow_keys(
+    daphne_server, new_context, live_alice, shared_session, upstream
+):
+    presenter, viewer = watch_live(
+        daphne_server, new_context, live_alice, shared_session, parameters={"logprobs": "1"}
+    )
+    chunks = [
+        completion_chunk(
+            word,
+            logprobs={
+                "tokens": [word],
+                "token_logprobs": [-0.3],
+                "top_logprobs": [{word: -0.3}],
+                "text_offset": [offset],
+            },
+        )
+        for offset, word in enumerate(TOKENS[:4])
+    ]
+    upstream.script(SSE([*chunks, completion_chunk("", finish_reason="stop")]))
+
+    presenter.keyboard.press("Control+Enter")
+
+    # The card came over the socket once the run finished: its tokens are one group still.
+    card = viewer.locator("#live-run .run-card:not(.live)")
+    tokens = card.get_by_role("group", name="Tokens of choice 0, with probabilities").locator(
+        ".tok"
+    )
+    expect(tokens).to_have_text(TOKENS[:4])
+    expect(card.locator('.tok[tabindex="0"]')).to_have_count(1)
+    tokens.first.focus()
+    viewer.keyboard.press("ArrowRight")
+    expect(tokens.nth(1)).to_be_focused()
+    tip = tokens.nth(1).evaluate("(el) => getComputedStyle(el, '::after').content")
+    assert "Top alternatives:" in tip
+    viewer.keyboard.press("End")
+    expect(tokens.nth(3)).to_be_focused()
