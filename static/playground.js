@@ -11,6 +11,20 @@
   const socketState = document.getElementById("socket-state");
   const socketError = document.getElementById("socket-error");
   const runs = RunStream.runs((run) => "/runs/" + run + "/");
+  const csrfHeaders = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+  const byId = (template) => (id) => template.replace("/0/", "/" + encodeURIComponent(id) + "/");
+  const editor = PlaygroundEditor({
+    urls: {
+      document: byId(form.dataset.documentUrl),
+      prune: byId(form.dataset.pruneUrl),
+      unprune: byId(form.dataset.unpruneUrl),
+      tree: form.dataset.treeUrl,
+    },
+    nodes: JSON.parse(document.getElementById("tree-nodes").textContent),
+    csrfHeaders,
+    branch: (fields) => startRun(fields),
+    explore: () => explore(),
+  });
 
   function setRunning(running) {
     runButton.disabled = running;
@@ -66,21 +80,59 @@
   const handlers = {
     "run.started"(frame) {
       runs.started(frame);
+      editor.started(frame, pendingRun || editor.runFields(null));
+      pendingRun = null;
       setRunning(true);
     },
-    delta: runs.delta,
+    delta(frame) {
+      runs.delta(frame);
+      editor.delta(frame);
+    },
+    tokens(frame) {
+      editor.tokens(frame);
+    },
     "run.finished"(frame) {
       setRunning(false);
       // The database went away mid-run: the streamed text stays, and this says so.
       if (frame.saved === false) showSocketError(frame.error);
       runs.finished(frame);
+      editor.finished(frame);
     },
     "form.invalid"(frame) {
       showFieldErrors(frame.errors);
       setRunning(false);
+      pendingRun = null;
+      editor.failed();
     },
     error(frame) {
       showSocketError(frame.error);
+      if (pendingRun) {
+        pendingRun = null;
+        editor.failed();
+        setRunning(false);
+      }
+    },
+    "explore.result"(frame) {
+      if (frame.request !== exploring.id) return;
+      editor.explored(frame, exploring.at);
+    },
+    "explore.error"(frame) {
+      if (frame.request !== exploring.id) return;
+      editor.say(frame.error);
+      showSocketError(frame.error);
+    },
+    "score.result"(frame) {
+      if (frame.request !== scoring) return;
+      editor.scored(frame);
+      const summary = document.getElementById("score-summary");
+      summary.textContent = frame.perplexity === null
+        ? "No token of the prompt could be scored."
+        : "Perplexity " + frame.perplexity.toFixed(2) + " over " + frame.scored +
+          " scored tokens of the prompt (the first has no probability). Tinted by surprisal.";
+    },
+    "score.error"(frame) {
+      if (frame.request !== scoring) return;
+      document.getElementById("score-summary").textContent = frame.error;
     },
     "live.started"(frame) {
       showLive(true, "Live: viewers of the share page see your prompt and runs.");
@@ -100,6 +152,10 @@
     },
   };
   let loginEnded = false;
+  let pendingRun = null; // the editor's fields of the run asked for, until it starts
+  let exploring = { id: null, at: 0 };
+  let scoring = null;
+  let requests = 0;
 
   // Presenter mode's live-demo controls.
   const liveControls = document.getElementById("live-controls");
@@ -249,21 +305,90 @@
     lastHeard = Date.now();
     pingSentAt = null; // any frame shows the server is alive
   });
-  root.addEventListener("htmx:wsConfigSend", (event) => {
-    if (event.detail.parameters.action !== "run") return;
-    if (!connected()) {
-      // Refused rather than queued: a run starting by itself minutes later would surprise.
-      event.preventDefault();
-      showSocketError(NOT_CONNECTED);
-      return;
+  // The form's fields as the ws extension would send them: a name posted more than once
+  // (stop, the logit_bias rows) as a list.
+  function formValues() {
+    const values = {};
+    for (const [name, value] of new FormData(form)) {
+      if (name in values) values[name] = [].concat(values[name], value);
+      else values[name] = value;
     }
+    return values;
+  }
+
+  // A run from the editor: what it sends and where it grows in the tree (editor.js).
+  function startRun(branch) {
+    if (runButton.disabled) return;
+    const fields = editor.runFields(branch || null);
+    const message = {
+      ...formValues(),
+      action: "run",
+      prompt: fields.prompt,
+      suffix: fields.suffix,
+      parent: fields.parent || "",
+      branch_token: fields.branch_token || "",
+      forced_text: fields.forced_text || "",
+      looks: fields.looks,
+    };
     clearFieldErrors();
     showSocketError("");
+    if (!send(message)) return;
+    pendingRun = fields;
+    runButton.disabled = true;
+    editor.prepare(fields);
+  }
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    startRun(null);
   });
 
   function submitRun() {
-    if (!runButton.disabled) form.requestSubmit();
+    startRun(null);
   }
+
+  function regenerate() {
+    const fields = editor.regenerate();
+    if (!fields) {
+      editor.say("Nothing to regenerate yet: generate a completion first.");
+      return;
+    }
+    startRun(fields);
+  }
+
+  // The next-token explorer: the distribution of the token after the cursor.
+  function explore() {
+    const { prompt, at } = editor.exploreFields();
+    requests += 1;
+    exploring = { id: "explore-" + requests, at };
+    send({
+      ...formValues(),
+      action: "explore",
+      request: exploring.id,
+      prompt,
+      logprobs: editor.capabilities.max_logprobs || 5,
+    });
+  }
+
+  function score() {
+    const reason = editor.capabilities.echo_logprobs === false
+      ? "This model cannot score a prompt: the probe found it returns no log probabilities for the prompt's own tokens."
+      : "";
+    const summary = document.getElementById("score-summary");
+    if (reason) {
+      summary.textContent = reason;
+      return;
+    }
+    requests += 1;
+    scoring = "score-" + requests;
+    summary.textContent = "Scoring the prompt…";
+    send({ ...formValues(), action: "score", request: scoring, prompt: document.getElementById("id_prompt").value, suffix: "" });
+  }
+
+  document.getElementById("regenerate-button").addEventListener("click", regenerate);
+  document.getElementById("undo-button").addEventListener("click", () => editor.undo());
+  document.getElementById("redo-button").addEventListener("click", () => editor.redo());
+  document.getElementById("explore-button").addEventListener("click", explore);
+  document.getElementById("score-button").addEventListener("click", score);
   function stopRun() {
     if (stopButton.disabled || !send({ action: "stop" })) return;
     stopButton.disabled = true;
@@ -277,6 +402,26 @@
     } else if (event.key === "Escape" && root.dataset.running === "true") {
       event.preventDefault();
       stopRun();
+    } else if (event.key === "Escape" && editor.leaveExplorer()) {
+      event.preventDefault();
+    } else if (event.altKey && !event.ctrlKey && !event.metaKey) {
+      const actions = {
+        KeyR: regenerate,
+        KeyZ: () => (event.shiftKey ? editor.redo() : editor.undo()),
+        KeyN: explore,
+        KeyS: score,
+        KeyT: () => editor.focusTree(),
+        KeyU: () => editor.unprune(),
+        KeyP: () => {
+          const box = document.getElementById("id_show_probabilities");
+          box.checked = !box.checked;
+          box.dispatchEvent(new Event("change", { bubbles: true }));
+        },
+      };
+      const action = actions[event.code];
+      if (!action) return;
+      event.preventDefault();
+      action();
     }
   });
 
@@ -301,7 +446,6 @@
     const url = form.dataset.autosaveUrl;
     const TYPING_PAUSE_MS = 600;
     const RETRY_MAX_MS = 10000;
-    const csrfHeaders = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
     const snapshot = () => new URLSearchParams(new FormData(form)).toString();
 
     let stored = snapshot(); // what the server holds, as far as this page knows

@@ -266,6 +266,15 @@ _FIELDS = {
 }
 
 
+# What "Show probabilities" asks for where the provider's limit is not measured: OpenAI's.
+SHOWN_LOGPROBS = 5
+
+
+def most_logprobs(provider, model) -> int:
+    """The most alternatives a token may have from this provider and model."""
+    return SHOWN_LOGPROBS
+
+
 def parameter_field(parameter: Parameter) -> forms.Field:
     return _FIELDS[parameter.type](parameter)
 
@@ -278,7 +287,7 @@ class CompletionForm(forms.Form):
     )
 
     # Laid out by hand in the page; the parameter panel shows the other fields in order.
-    EDITOR_FIELDS = ("provider", "model", "prompt", "suffix")
+    EDITOR_FIELDS = ("provider", "model", "prompt", "suffix", "show_probabilities")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -322,4 +331,6 @@ class CompletionForm(forms.Form):
                 self.add_error("best_of", "best_of cannot be used with stream: turn stream off.")
         if cleaned.get("include_usage") and not cleaned.get("stream"):
             self.add_error("include_usage", "include_usage needs stream on.")
+        if cleaned.get("show_probabilities") and cleaned.get("logprobs") is None:
+            cleaned["logprobs"] = most_logprobs(cleaned.get("provider"), cleaned.get("model"))
         return cleaned

@@ -82,6 +82,7 @@ class Body(StrEnum):
     WHEN_SET = "when set"  # only when given: not blank, not an empty list, not off
     STREAM_OPTION = "stream option"  # a flag in stream_options, sent only while streaming
     MERGED = "merged"  # a JSON object whose fields join the body (extra_body)
+    NEVER = "never"  # not a field of the body: it changes how the form asks (show_probabilities)
 
 
 _WIDGETS = {
@@ -345,12 +346,25 @@ register(
 )
 register(
     Parameter(
+        name="show_probabilities",
+        type=Type.BOOLEAN,
+        label="Show probabilities",
+        help_text="Ask for each token's probability and as many alternatives as the provider "
+        "allows (logprobs, under Advanced, overrides it).",
+        body=Body.NEVER,
+        in_openai_schema=False,
+    )
+)
+register(
+    Parameter(
         name="logprobs",
         type=Type.INTEGER,
         minimum=0,
         maximum=5,
         default="null",
-        help_text="Return the log probabilities of the chosen and the most likely tokens, 0 to 5.",
+        help_text="Return the log probabilities of the chosen and the most likely tokens, 0 to 5. "
+        "Show probabilities asks for the most the provider allows instead.",
+        level=Level.ADVANCED,
     )
 )
 register(

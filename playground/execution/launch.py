@@ -11,6 +11,7 @@ from playground.completions.messages import form_data_from_message
 from playground.completions.request_body import build_request_body
 from playground.ids import parse_id
 from playground.runs.models import Run
+from playground.runs.tree import PlacementForm
 from playground.sessions.models import PlaygroundSession
 from playground.sessions.state import StateTooLarge, UnsavableState, save_state, session_state
 
@@ -72,6 +73,16 @@ def launch_run(user, message: dict) -> Launch:
             # The form's own errors name the field that is over its cap, and the cap.
             return Launch(form=form)
         return Launch(error=str(exc))
+    placement = PlacementForm(
+        data,
+        runs=Run.objects.filter(session=session, owner=user) if session.pk else Run.objects.none(),
+        document_length=len(data.get("prompt", "")) + len(data.get("suffix", "")),
+    )
+    if not placement.is_valid():
+        for errors in placement.errors.values():
+            for error in errors:
+                form.add_error(None, error)
+        valid = False
     if not valid:
         session.save()
         return Launch(form=form)
@@ -97,5 +108,6 @@ def launch_run(user, message: dict) -> Launch:
             request_body=body,
             sent_requests=planned,
             form_state=session_state(session),
+            **placement.placement(),
         )
     return Launch(run=run, form=form)

@@ -57,6 +57,22 @@ class Run(models.Model):
     completion_tokens = models.IntegerField(null=True, blank=True)
     # True when completion_tokens came from the provider's usage, not from counting chunks.
     tokens_from_usage = models.BooleanField(default=False)
+    # The session's tree (runs/tree.py): each choice of a run is a node, whose parent is a
+    # choice of an earlier run of the same session. None for a root (a prompt typed anew).
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    parent_choice = models.PositiveIntegerField(null=True, blank=True)
+    # How many of the parent choice's tokens were kept before branching; None: all of them
+    # (a continuation from the end, or an edit of the whole text).
+    branch_token = models.PositiveIntegerField(null=True, blank=True)
+    # The alternative token put in at the branch point, when the branch came from one.
+    forced_text = models.TextField(blank=True)
+    # Who wrote each stretch of the document sent (prompt, then suffix): [[look, length]],
+    # look "p" typed, "g" generated, "e" generated then edited (tree.LOOKS).
+    looks = models.JSONField(default=list, blank=True)
+    # Pruned from the tree (with its descendants), undoable until the session is emptied.
+    pruned_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Touched by every save while streaming: a stale one means the server died mid-run.
     updated_at = models.DateTimeField(auto_now=True)

@@ -33,6 +33,10 @@ class PlaygroundSession(models.Model):
     prompt = models.TextField(blank=True)
     # Every other form field as the form posts it: {name: "value"} or {name: ["a", "b"]}.
     parameters = models.JSONField(default=dict, blank=True)
+    # The editor: who wrote each stretch of prompt + suffix ([[look, length]], runs/tree.py),
+    # and the tree node the document was last taken from ("run:choice", or "").
+    looks = models.JSONField(default=list, blank=True)
+    node = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     last_run_at = models.DateTimeField(null=True, blank=True)

@@ -6,6 +6,8 @@ own on the session, each in the shape its widget types it: text, "on" or "" for 
 checkbox, a list of strings for stop, [token, bias] pairs for logit_bias.
 """
 
+import json
+
 from django.conf import settings
 from django.utils.datastructures import MultiValueDict
 
@@ -14,9 +16,10 @@ from playground.completions.escapes import decode_escapes
 from playground.completions.parameters import Parameter, Widget
 from playground.ids import parse_id
 from playground.providers.models import Provider
+from playground.runs.tree import looks_are_valid, parse_node, typed
 
 # Fields with their own columns on the session.
-COLUMN_FIELDS = ("provider", "model", "prompt")
+COLUMN_FIELDS = ("provider", "model", "prompt", "looks", "node")
 
 MAX_VALUE_CHARS = 20_000
 MAX_LIST_ITEMS = 64
@@ -124,6 +127,8 @@ def _apply(session, data: MultiValueDict, user) -> None:
     check_text("model", model)
     session.parameters = parameters_from_data(data)
     session.prompt = prompt
+    session.looks = _looks(data.get("looks", ""), len(prompt) + len(data.get("suffix", "")))
+    session.node = data.get("node", "") if parse_node(data.get("node", "")) else ""
     session.model = model
     provider_id = parse_id(data.get("provider", ""))
     if provider_id is not None:
@@ -131,6 +136,15 @@ def _apply(session, data: MultiValueDict, user) -> None:
         if provider is not None:
             session.provider = provider
     session.follow_prompt_title()
+
+
+def _looks(text: str, length: int) -> list:
+    """The editor's looks as posted, or all typed when they are missing or do not fit."""
+    try:
+        looks = json.loads(text) if text else None
+    except ValueError:
+        looks = None
+    return looks if isinstance(looks, list) and looks_are_valid(looks, length) else typed(length)
 
 
 def save_state(session, data: MultiValueDict, user) -> None:
@@ -167,6 +181,8 @@ def session_state(session) -> dict:
         "provider": str(session.provider_id or ""),
         "model": session.model,
         "prompt": session.prompt,
+        "looks": json.dumps(session.looks or []),
+        "node": session.node,
         **(session.parameters or {}),
     }
 

@@ -1,3 +1,5 @@
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -13,6 +15,7 @@ from playground.completions.forms import CompletionForm
 from playground.providers.models import Provider
 from playground.runs.models import Run
 from playground.runs.recovery import mark_abandoned_runs_interrupted
+from playground.runs.tree import looks_are_valid, nodes, typed
 
 from .file_schema import file_schema
 from .forms import ImportForm, RenameForm, SearchForm
@@ -60,6 +63,11 @@ def render_session_page(request, session, **extra_context):
     with `presenting` and `live_unavailable`) through extra_context."""
     mark_abandoned_runs_interrupted()
     initial = form_initial(session)
+    # The document is the prompt and the text after the cursor, which a run from the middle
+    # of the document sent as its suffix.
+    document = initial["prompt"] + (initial.get("suffix") or "")
+    initial["prompt"] = document
+    looks = session.looks if looks_are_valid(session.looks, len(document)) else typed(len(document))
     if initial["provider"] is None:
         initial["provider"] = Provider.objects.default_for(request.user)
     form = CompletionForm(initial=initial, user=request.user)
@@ -71,6 +79,8 @@ def render_session_page(request, session, **extra_context):
             "form": form,
             "has_providers": form.fields["provider"].queryset.exists(),
             "runs": _runs_with_previous_bodies(session),
+            "tree_nodes": nodes(session.runs.all()),
+            "looks_json": json.dumps(looks),
             **extra_context,
         },
     )
@@ -82,6 +92,14 @@ def _runs_with_previous_bodies(session) -> list:
         earlier = runs[position + 1] if position + 1 < len(runs) else None
         run.previous_request_body = earlier.request_body if earlier else None
     return runs
+
+
+@login_required
+@require_GET
+def session_tree(request, pk):
+    """The session's tree of runs, for the editor's tree panel."""
+    session = get_object_or_404(PlaygroundSession.objects.owned_by(request.user), pk=pk)
+    return JsonResponse({"nodes": nodes(session.runs.all())})
 
 
 @login_required

@@ -193,6 +193,7 @@ def test_a_finished_run_with_logprobs_shows_tinted_tokens_with_their_alternative
             delay=0.05,
         )
     )
+    page.locator("details.advanced-parameters > summary").click()
     page.get_by_label("logprobs", exact=True).fill("2")
     submit(page, "Greet.")
 
@@ -234,6 +235,7 @@ def test_a_runs_tokens_are_one_tab_stop_walked_with_the_arrow_keys(alice_page, u
             ]
         )
     )
+    page.locator("details.advanced-parameters > summary").click()
     page.get_by_label("logprobs", exact=True).fill("1")
     submit(page, "Weather.")
 

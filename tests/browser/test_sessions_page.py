@@ -46,6 +46,11 @@ def test_a_session_is_kept_restored_renamed_found_exported_and_imported(
     run_with_temperature(page, "0.2", runs_before=0)
     run_with_temperature(page, "1.4", runs_before=1)
     assert [request.body["temperature"] for request in upstream.completion_requests] == [0.2, 1.4]
+    # Each completion is written into the document, and the next one continues from it.
+    assert [request.body["prompt"] for request in upstream.completion_requests] == [
+        PROMPT,
+        PROMPT + " Paris.",
+    ]
 
     # 2. After a reload both runs are there, newest first, and the form is as it was left.
     page.reload()
@@ -57,7 +62,7 @@ def test_a_session_is_kept_restored_renamed_found_exported_and_imported(
     expect(cards.nth(0).locator(".changes")).to_contain_text("temperature 0.2 → 1.4")
     expect(cards.nth(0).locator(".finish")).to_have_text("finish_reason: stop")
     expect(page.get_by_label("temperature", exact=True)).to_have_value("1.4")
-    expect(prompt).to_have_value(PROMPT)
+    expect(prompt).to_have_value(PROMPT + " Paris. Lyon?")
     page.screenshot(path=tmp_path / "session-page.png", full_page=True)
 
     # The newest run's request as code, highlighted, with a working copy button.

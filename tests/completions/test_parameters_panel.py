@@ -110,7 +110,7 @@ def test_the_advanced_parameters_are_inside_a_closed_disclosure_after_the_everyd
     [details] = elements(page, lambda e: e.name == "details")
     advanced = [p.name for p in parameters.registered() if p.level is Level.ADVANCED]
 
-    assert advanced == ["prompt_json", "include_usage", "extra_body"]
+    assert advanced == ["prompt_json", "include_usage", "logprobs", "extra_body"]
     inside = [attrs(e)["data-field"] for e in by_attr_present(details, "data-field")]
     assert inside == advanced
     [summary] = elements(details, lambda e: e.name == "summary")
@@ -120,7 +120,9 @@ def test_the_advanced_parameters_are_inside_a_closed_disclosure_after_the_everyd
     everywhere = [attrs(e)["data-field"] for e in by_attr_present(panel, "data-field")]
     # Everyday first, then the advanced ones: none of the everyday ones is inside.
     assert everywhere[-len(advanced) :] == advanced
-    assert "logprobs" in everywhere[: -len(advanced)]
+    assert "temperature" in everywhere[: -len(advanced)]
+    # The probability switch sits over the editor, not in the panel.
+    assert "show_probabilities" not in everywhere
 
 
 def test_the_disclosure_is_open_when_an_advanced_parameter_is_set(

@@ -72,9 +72,12 @@ def test_reloading_in_another_browser_shows_exactly_what_was_saved(alice, sessio
     shown = form_data(other_browser.get(f"/sessions/{session.pk}/").text)
 
     for name, value in posted.items():
-        if name in ("stop", "logit_bias_token", "logit_bias_bias"):
+        if name in ("stop", "logit_bias_token", "logit_bias_bias", "prompt", "suffix"):
             continue
         assert shown[name] == value, name
+    # The editor's document is the prompt and the text after the cursor (the suffix).
+    assert shown["prompt"] == posted["prompt"] + posted["suffix"]
+    assert shown["suffix"] == ""
     assert shown.getlist("stop") == ["\\n\\n", "END", "\\t", ""]
     # Empty rows are dropped, but every row with a value comes back in order.
     assert shown.getlist("logit_bias_token")[:3] == ["50256", "13", "99"]

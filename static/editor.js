@@ -1,0 +1,744 @@
+// The completion editor: one document holds the prompt and the completions, as pieces that
+// say who wrote them (typed, generated, generated then edited). The textarea (#id_prompt,
+// the form's prompt field) is what the user edits; under it, a backdrop shows the same
+// text with each piece in its look and each generated token tinted by its probability.
+// Model output reaches the page only through textContent.
+//
+// The session's runs form a tree (runs/tree.py): each choice is a node. The document shows
+// one node's path; the tree panel walks the nodes; a token's alternatives branch from it.
+(function () {
+  "use strict";
+
+  const LOOK_CLASS = { p: "look-typed", g: "look-generated", e: "look-edited" };
+
+  function Editor(options) {
+    const textarea = document.getElementById("id_prompt");
+    const backdrop = document.getElementById("document-backdrop");
+    const looksInput = document.getElementById("id_looks");
+    const nodeInput = document.getElementById("id_node");
+    const modeNote = document.getElementById("insert-note");
+    const tokenPanel = document.getElementById("token-panel");
+    const treePanel = document.getElementById("tree");
+    const treeStatus = document.getElementById("tree-status");
+    const probabilities = document.getElementById("id_show_probabilities");
+    const tintModes = document.querySelectorAll('input[name="tint-mode"]');
+    const legend = document.getElementById("tint-legend");
+    const urls = options.urls;
+
+    // {look, text, lp (log probability or undefined), top ({alternative: logprob}),
+    //  node ("run:choice" the token was generated in), tok (its index there)}
+    let pieces = [];
+    let shown = textarea.value; // the text the pieces spell
+    let nodes = options.nodes || [];
+    let current = null; // the document of the node on show, as /runs/<id>/document/ gives it
+    let generation = null; // {run, start, end, tokensAt, k} while a run writes into the document
+    const redo = []; // nodes undone, newest last
+    let capabilities = {};
+    let tintMode = localStorage.getItem("playground.tintMode") || "probability";
+
+    // --- Pieces and the backdrop -------------------------------------------------------------
+    function tintClass(piece) {
+      if (!probabilities || !probabilities.checked) return "";
+      if (typeof piece.lp !== "number") return "";
+      if (tintMode === "surprisal") {
+        const bits = -piece.lp / Math.LN2;
+        return " tok s" + Math.min(9, Math.max(0, Math.floor(bits)));
+      }
+      return " tok p" + Math.min(9, Math.max(0, Math.floor(Math.exp(piece.lp) * 10)));
+    }
+
+    function spanFor(piece) {
+      const span = document.createElement("span");
+      span.className = LOOK_CLASS[piece.look] + tintClass(piece);
+      span.textContent = piece.text;
+      return span;
+    }
+
+    function renderAll() {
+      const fragment = document.createDocumentFragment();
+      for (const piece of pieces) fragment.append(spanFor(piece));
+      // A last line that ends in a newline still has its height, as in the textarea.
+      const end = document.createElement("span");
+      end.className = "document-end";
+      end.textContent = "\u200b";
+      fragment.append(end);
+      backdrop.replaceChildren(fragment);
+    }
+
+    // The index of the piece that holds character `offset`, and where that piece starts.
+    function locate(offset) {
+      let at = 0;
+      for (let i = 0; i < pieces.length; i++) {
+        const next = at + pieces[i].text.length;
+        if (offset < next) return { index: i, start: at };
+        at = next;
+      }
+      return { index: pieces.length, start: at };
+    }
+
+    // Characters [start, end) become `replacement` (pieces): a generated token cut in two
+    // keeps its parts as "generated, then edited", without its probability.
+    function replaceRange(start, end, replacement) {
+      const first = locate(start);
+      const last = locate(end);
+      const cut = [];
+      if (first.index < pieces.length && start > first.start) {
+        const piece = pieces[first.index];
+        cut.push(leftover(piece, piece.text.slice(0, start - first.start)));
+      }
+      cut.push(...replacement);
+      let lastIndex = last.index;
+      if (last.index < pieces.length && end > last.start) {
+        const piece = pieces[last.index];
+        cut.push(leftover(piece, piece.text.slice(end - last.start)));
+        lastIndex += 1;
+      } else if (last.index < pieces.length && end === last.start && end > start) {
+        // The range ended where this piece begins: the piece is untouched.
+      }
+      const from = first.index;
+      const removed = Math.max(0, lastIndex - from);
+      const kept = cut.filter((piece) => piece.text.length > 0);
+      pieces.splice(from, removed, ...kept);
+      const children = backdrop.children;
+      for (let i = 0; i < removed; i++) children[from].remove();
+      const before = children[from] || backdrop.lastElementChild;
+      for (const piece of kept) backdrop.insertBefore(spanFor(piece), before);
+    }
+
+    function leftover(piece, text) {
+      if (piece.look === "p") return { look: "p", text };
+      return { look: "e", text };
+    }
+
+    function looksOf(list) {
+      const looks = [];
+      for (const piece of list) {
+        const size = piece.text.length;
+        if (!size) continue;
+        const last = looks[looks.length - 1];
+        if (last && last[0] === piece.look) last[1] += size;
+        else looks.push([piece.look, size]);
+      }
+      return looks;
+    }
+
+    function piecesFromLooks(text, looks) {
+      const list = [];
+      let at = 0;
+      for (const [look, size] of looks) {
+        list.push({ look, text: text.slice(at, at + size) });
+        at += size;
+      }
+      if (at < text.length) list.push({ look: "p", text: text.slice(at) });
+      return list;
+    }
+
+    function remember() {
+      looksInput.value = JSON.stringify(looksOf(pieces));
+    }
+
+    // Autosave (playground.js) saves on the form's input events.
+    function changed() {
+      remember();
+      looksInput.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+
+    // The user's edits: what changed between the text shown and the textarea's is typed.
+    textarea.addEventListener("input", () => {
+      const before = shown;
+      const after = textarea.value;
+      if (before === after) return;
+      let a = 0;
+      const shortest = Math.min(before.length, after.length);
+      while (a < shortest && before[a] === after[a]) a++;
+      let b = 0;
+      while (b < shortest - a && before[before.length - 1 - b] === after[after.length - 1 - b]) b++;
+      const inserted = after.slice(a, after.length - b);
+      replaceRange(a, before.length - b, inserted ? [{ look: "p", text: inserted }] : []);
+      shown = after;
+      remember();
+      showCaretState();
+    }, true);
+
+    textarea.addEventListener("scroll", () => {
+      backdrop.scrollTop = textarea.scrollTop;
+    });
+
+    // --- Loading a node ----------------------------------------------------------------------
+    function show(doc) {
+      current = doc;
+      const prompt = piecesFromLooks(doc.prompt + doc.suffix, doc.looks);
+      const before = [];
+      const after = [];
+      let at = 0;
+      for (const piece of prompt) {
+        const end = at + piece.text.length;
+        if (end <= doc.prompt.length) before.push(piece);
+        else if (at >= doc.prompt.length) after.push(piece);
+        else {
+          before.push({ look: piece.look, text: piece.text.slice(0, doc.prompt.length - at) });
+          after.push({ look: piece.look, text: piece.text.slice(doc.prompt.length - at) });
+        }
+        at = end;
+      }
+      const generated = doc.tokens
+        ? doc.tokens.map(([text, lp, top], k) => ({ look: "g", text, lp, top, node: doc.node, tok: k }))
+        : doc.text ? [{ look: "g", text: doc.text, node: doc.node }] : [];
+      pieces = [...before, ...generated, ...after];
+      const text = doc.prompt + doc.text + doc.suffix;
+      textarea.value = text;
+      shown = text;
+      const caret = doc.prompt.length + doc.text.length;
+      textarea.setSelectionRange(caret, caret);
+      nodeInput.value = doc.node;
+      renderAll();
+      renderTree();
+      changed();
+      showCaretState();
+    }
+
+    async function loadNode(id) {
+      const [run, choice] = id.split(":");
+      const response = await fetch(urls.document(run) + "?choice=" + encodeURIComponent(choice), {
+        credentials: "same-origin",
+      });
+      if (!response.ok) {
+        say("That node could not be loaded (the server answered " + response.status + ").");
+        return false;
+      }
+      show(await response.json());
+      return true;
+    }
+
+    async function refreshTree() {
+      const response = await fetch(urls.tree, { credentials: "same-origin" });
+      if (!response.ok) return;
+      nodes = (await response.json()).nodes;
+      renderTree();
+    }
+
+    // --- Runs into the document --------------------------------------------------------------
+    // The run message's editor fields: where the caret is, the text after it goes as suffix
+    // (insert mode), where the provider honours suffix.
+    function runFields(branch) {
+      if (branch) return branch;
+      const text = textarea.value;
+      let at = text.length;
+      if (insertMode()) at = textarea.selectionStart;
+      return {
+        prompt: text.slice(0, at),
+        suffix: text.slice(at),
+        parent: nodeInput.value,
+        looks: JSON.stringify(looksOf(pieces)),
+        insertAt: at,
+      };
+    }
+
+    function insertMode() {
+      const text = textarea.value;
+      const caret = textarea.selectionStart;
+      return (
+        document.activeElement === textarea || textarea.dataset.caretKept === "true"
+      ) && textarea.selectionStart === textarea.selectionEnd && caret < text.length &&
+        text.slice(caret).trim() !== "" && capabilities.suffix !== false;
+    }
+
+    function showCaretState() {
+      if (!modeNote) return;
+      const text = textarea.value;
+      const caret = textarea.selectionStart;
+      const inside = caret < text.length && text.slice(caret).trim() !== "" &&
+        textarea.selectionStart === textarea.selectionEnd;
+      if (!inside) {
+        modeNote.textContent = "";
+        modeNote.hidden = true;
+      } else if (capabilities.suffix === false) {
+        modeNote.textContent =
+          "Insert mode is off for this model: the probe found it does not honour suffix" +
+          (capabilities.suffix_evidence ? " (" + capabilities.suffix_evidence + ")" : "") +
+          ". Submit continues from the end of the document.";
+        modeNote.hidden = false;
+      } else {
+        modeNote.textContent = capabilities.suffix === true
+          ? "Insert mode: the text after the cursor is sent as suffix."
+          : "Insert mode: the text after the cursor is sent as suffix. The probe has not " +
+            "measured whether this model honours it.";
+        modeNote.hidden = false;
+      }
+      showToken();
+    }
+
+    function started(frame, fields) {
+      textarea.readOnly = true;
+      const at = fields.insertAt;
+      generation = { run: frame.run, start: at, end: at, tokensAt: at, k: 0 };
+      redo.length = 0;
+    }
+
+    function delta(frame) {
+      if (!generation || frame.run !== generation.run) return;
+      const text = frame.choices["0"];
+      if (!text) return;
+      const at = generation.end;
+      textarea.setRangeText(text, at, at, "end");
+      shown = textarea.value;
+      replaceRange(at, at, [{ look: "g", text, node: generation.run + ":0" }]);
+      generation.end += text.length;
+    }
+
+    // Each token's probability, as it streams (the tokens frame comes after its text).
+    function tokens(frame) {
+      if (!generation || frame.run !== generation.run) return;
+      const list = frame.choices["0"];
+      if (!list) return;
+      for (const [text, lp, top] of list) {
+        const start = generation.tokensAt;
+        const end = start + text.length;
+        if (end > generation.end || shown.slice(start, end) !== text) break;
+        replaceRange(start, end, [
+          { look: "g", text, lp, top, node: generation.run + ":0", tok: generation.k },
+        ]);
+        generation.tokensAt = end;
+        generation.k += 1;
+      }
+    }
+
+    async function finished(frame) {
+      textarea.readOnly = false;
+      const run = generation ? generation.run : frame.run;
+      generation = null;
+      await refreshTree();
+      if (frame.saved === false) {
+        changed();
+        return;
+      }
+      if (nodes.some((node) => node.id === run + ":0")) await loadNode(run + ":0");
+    }
+
+    function failed() {
+      textarea.readOnly = false;
+      generation = null;
+    }
+
+    // --- Undo, redo, regenerate -------------------------------------------------------------
+    function nodeById(id) {
+      return nodes.find((node) => node.id === id) || null;
+    }
+
+    // Undo a completion: the document as it was sent for the node on show, which is the
+    // node's parent's place in the tree. The completion stays in the tree; redo brings it.
+    function undo() {
+      if (!current || !nodeById(current.node)) return say("No completion to undo.");
+      redo.push(current.node);
+      const node = nodeById(current.node);
+      const doc = current;
+      pieces = piecesFromLooks(doc.prompt + doc.suffix, doc.looks);
+      textarea.value = doc.prompt + doc.suffix;
+      shown = textarea.value;
+      textarea.setSelectionRange(doc.prompt.length, doc.prompt.length);
+      nodeInput.value = node.parent || "";
+      current = null;
+      renderAll();
+      renderTree();
+      changed();
+      say("Undid the completion. Redo: Alt+Shift+Z.");
+    }
+
+    async function redoCompletion() {
+      const id = redo.pop();
+      if (!id) return say("Nothing to redo.");
+      if (await loadNode(id)) say("Redid the completion.");
+    }
+
+    // Regenerate the completion on show: the same prompt, from the same place in the tree,
+    // as a sibling of it.
+    function regenerate() {
+      if (!current) return null;
+      const node = nodeById(current.node);
+      if (!node) return null;
+      return {
+        prompt: current.prompt,
+        suffix: current.suffix,
+        parent: node.parent || "",
+        branch_token: node.branch_token === null ? "" : String(node.branch_token),
+        forced_text: node.forced_text || "",
+        looks: JSON.stringify(current.looks),
+        insertAt: current.prompt.length,
+        replace: true,
+      };
+    }
+
+    // Before a regenerated or branched run streams in, the document drops what it replaces.
+    function prepare(fields) {
+      if (!fields.replace) return;
+      const text = fields.prompt + fields.suffix;
+      pieces = fields.pieces || piecesFromLooks(text, JSON.parse(fields.looks));
+      textarea.value = text;
+      shown = text;
+      renderAll();
+    }
+
+    // --- Token alternatives and branches -----------------------------------------------------
+    function pieceAtCaret() {
+      const caret = textarea.selectionStart;
+      let found = locate(caret);
+      // At the end of a token, the caret shows the token it follows.
+      if ((found.index >= pieces.length || found.start === caret) && caret > 0) found = locate(caret - 1);
+      const piece = pieces[found.index];
+      return piece ? { piece, start: found.start } : null;
+    }
+
+    function percent(lp) {
+      const p = Math.exp(lp) * 100;
+      return (p >= 10 ? p.toFixed(0) : p >= 1 ? p.toFixed(1) : p.toFixed(2)) + "%";
+    }
+
+    function visible(text) {
+      return JSON.stringify(text).slice(1, -1);
+    }
+
+    function showToken() {
+      if (!tokenPanel || tokenPanel.dataset.mode === "explore") return;
+      const found = pieceAtCaret();
+      const heading = tokenPanel.querySelector("h3");
+      const list = tokenPanel.querySelector("ol");
+      const note = tokenPanel.querySelector(".token-note");
+      list.replaceChildren();
+      if (!found || found.piece.look !== "g" || typeof found.piece.lp !== "number") {
+        heading.textContent = "Token alternatives";
+        note.textContent = found && found.piece.look === "g"
+          ? "This text came without probabilities: switch on Show probabilities and generate."
+          : "Put the cursor in generated text to see its token's alternatives.";
+        return;
+      }
+      const { piece, start } = found;
+      heading.textContent = "“" + visible(piece.text) + "” " + percent(piece.lp);
+      const alternatives = Object.entries(piece.top || {}).sort((x, y) => y[1] - x[1]);
+      note.textContent = alternatives.length
+        ? "Choose one to branch: the text is cut before this token, the alternative goes in, and generation goes on. The old continuation stays in the tree."
+        : "The provider sent no alternatives for this token.";
+      for (const [text, lp] of alternatives) {
+        const item = document.createElement("li");
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "alternative" + (text === piece.text ? " chosen" : "");
+        const label = document.createElement("span");
+        label.className = "alt-text";
+        label.textContent = visible(text);
+        const p = document.createElement("span");
+        p.className = "alt-p";
+        p.textContent = percent(lp);
+        const bar = document.createElement("span");
+        bar.className = "alt-bar";
+        bar.style.width = Math.max(1, Math.round(Math.exp(lp) * 100)) + "%";
+        button.append(label, p, bar);
+        button.disabled = text === piece.text;
+        button.title = text === piece.text ? "The token generated" : "Branch from here with this token";
+        button.addEventListener("click", () => options.branch(branchFields(piece, start, text, lp)));
+        item.append(button);
+        list.append(item);
+      }
+    }
+
+    function branchFields(piece, start, text, lp) {
+      const kept = [];
+      let at = 0;
+      for (const p of pieces) {
+        if (at >= start) break;
+        const end = at + p.text.length;
+        kept.push(end <= start ? p : leftover(p, p.text.slice(0, start - at)));
+        at = end;
+      }
+      const forced = { look: "g", text, lp, node: null };
+      const prompt = shown.slice(0, start) + text;
+      const list = [...kept, forced];
+      return {
+        prompt,
+        suffix: "",
+        parent: piece.node,
+        branch_token: String(piece.tok),
+        forced_text: text,
+        looks: JSON.stringify(looksOf(list)),
+        insertAt: prompt.length,
+        replace: true,
+        pieces: list,
+      };
+    }
+
+    // --- The next-token explorer and prompt scoring ------------------------------------------
+    function exploreFields() {
+      const at = textarea.selectionStart === textarea.selectionEnd ? textarea.selectionStart : textarea.value.length;
+      return { prompt: textarea.value.slice(0, at), at };
+    }
+
+    function explored(frame, at) {
+      tokenPanel.dataset.mode = "explore";
+      const heading = tokenPanel.querySelector("h3");
+      const list = tokenPanel.querySelector("ol");
+      const note = tokenPanel.querySelector(".token-note");
+      heading.textContent = "Next token at the cursor";
+      note.textContent = "Choose one to put it in and look at the next (Esc leaves the explorer).";
+      list.replaceChildren();
+      for (const alternative of frame.alternatives) {
+        const item = document.createElement("li");
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "alternative";
+        const label = document.createElement("span");
+        label.className = "alt-text";
+        label.textContent = visible(alternative.text);
+        const p = document.createElement("span");
+        p.className = "alt-p";
+        p.textContent = typeof alternative.logprob === "number" ? percent(alternative.logprob) : "?";
+        const bar = document.createElement("span");
+        bar.className = "alt-bar";
+        bar.style.width = Math.max(1, Math.round(Math.exp(alternative.logprob || -99) * 100)) + "%";
+        button.append(label, p, bar);
+        button.addEventListener("click", () => {
+          force(at, alternative);
+          options.explore();
+        });
+        item.append(button);
+        list.append(item);
+      }
+      const first = list.querySelector("button");
+      if (first && tokenPanel.contains(document.activeElement)) first.focus();
+    }
+
+    // A token chosen in the explorer goes in at the cursor, as generated text.
+    function force(at, alternative) {
+      textarea.setRangeText(alternative.text, at, at, "end");
+      shown = textarea.value;
+      replaceRange(at, at, [{ look: "g", text: alternative.text, lp: alternative.logprob }]);
+      textarea.setSelectionRange(at + alternative.text.length, at + alternative.text.length);
+      textarea.dataset.caretKept = "true";
+      changed();
+    }
+
+    function leaveExplorer() {
+      if (tokenPanel.dataset.mode !== "explore") return false;
+      delete tokenPanel.dataset.mode;
+      showToken();
+      return true;
+    }
+
+    function scored(frame) {
+      // The prompt's own tokens, tinted by surprisal wherever they still spell the document.
+      let changedAny = false;
+      for (const token of frame.tokens) {
+        const start = token.offset;
+        const end = start + token.text.length;
+        if (typeof token.logprob !== "number" || shown.slice(start, end) !== token.text) continue;
+        const found = locate(start);
+        const piece = pieces[found.index];
+        const look = piece ? piece.look : "p";
+        replaceRange(start, end, [{ look, text: token.text, lp: token.logprob }]);
+        changedAny = true;
+      }
+      if (changedAny && probabilities && !probabilities.checked) {
+        probabilities.checked = true;
+        probabilities.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+      setTintMode("surprisal");
+      renderAll();
+      return changedAny;
+    }
+
+    // --- The probability switch and its legend ------------------------------------------------
+    function setTintMode(mode) {
+      tintMode = mode;
+      localStorage.setItem("playground.tintMode", mode);
+      tintModes.forEach((input) => { input.checked = input.value === mode; });
+      if (legend) legend.dataset.mode = mode;
+      renderAll();
+    }
+    tintModes.forEach((input) => input.addEventListener("change", () => setTintMode(input.value)));
+    if (probabilities) {
+      probabilities.addEventListener("change", () => {
+        if (legend) legend.hidden = !probabilities.checked;
+        renderAll();
+      });
+      if (legend) legend.hidden = !probabilities.checked;
+    }
+
+    // --- The tree panel ----------------------------------------------------------------------
+    function children(of) {
+      return nodes.filter((node) => (node.parent || null) === of);
+    }
+
+    function describe(node) {
+      const parts = [node.model];
+      if (node.temperature !== undefined && node.temperature !== null) parts.push("T " + node.temperature);
+      if (node.seed !== undefined && node.seed !== null) parts.push("seed " + node.seed);
+      if (node.tokens) parts.push(node.tokens + " tokens");
+      if (typeof node.mean_probability === "number") parts.push("mean p " + node.mean_probability.toFixed(2));
+      if (node.status !== "completed") parts.push(node.status);
+      return parts.join(" · ");
+    }
+
+    function renderTree() {
+      if (!treePanel) return;
+      const selected = nodeInput.value;
+      const ids = new Set(nodes.map((node) => node.id));
+      const roots = nodes.filter((node) => !node.parent || !ids.has(node.parent));
+      const list = document.createElement("ul");
+      list.setAttribute("role", "tree");
+      list.setAttribute("aria-label", "Branches of this session");
+      let focusable = null;
+      function add(node, into, level) {
+        const item = document.createElement("li");
+        item.setAttribute("role", "treeitem");
+        item.setAttribute("aria-level", String(level));
+        item.dataset.node = node.id;
+        item.tabIndex = -1;
+        item.setAttribute("aria-selected", node.id === selected ? "true" : "false");
+        const label = document.createElement("span");
+        label.className = "node-label";
+        if (node.forced_text) {
+          const forced = document.createElement("span");
+          forced.className = "node-forced";
+          forced.textContent = "“" + visible(node.forced_text) + "” ";
+          label.append(forced);
+        }
+        label.append(document.createTextNode(node.label));
+        const meta = document.createElement("span");
+        meta.className = "node-meta";
+        meta.textContent = describe(node);
+        item.append(label, meta);
+        if (node.id === selected) focusable = item;
+        into.append(item);
+        const kids = children(node.id);
+        if (kids.length) {
+          item.setAttribute("aria-expanded", "true");
+          const group = document.createElement("ul");
+          group.setAttribute("role", "group");
+          for (const kid of kids) add(kid, group, level + 1);
+          item.append(group);
+        }
+      }
+      for (const root of roots) add(root, list, 1);
+      const first = list.querySelector('[role="treeitem"]');
+      (focusable || first || list).tabIndex = 0;
+      const hadFocus = treePanel.contains(document.activeElement);
+      treePanel.replaceChildren(nodes.length ? list : emptyTree());
+      if (hadFocus && (focusable || first)) (focusable || first).focus();
+    }
+
+    function emptyTree() {
+      const p = document.createElement("p");
+      p.className = "empty";
+      p.textContent = "No completions yet: each one you generate becomes a node here.";
+      return p;
+    }
+
+    function items() {
+      return [...treePanel.querySelectorAll('[role="treeitem"]')];
+    }
+
+    treePanel.addEventListener("click", (event) => {
+      const item = event.target.closest('[role="treeitem"]');
+      if (item) select(item);
+    });
+
+    function select(item) {
+      item.focus();
+      if (nodeInput.value !== item.dataset.node) loadNode(item.dataset.node);
+    }
+
+    treePanel.addEventListener("keydown", (event) => {
+      const item = event.target.closest('[role="treeitem"]');
+      if (!item) return;
+      const all = items();
+      const at = all.indexOf(item);
+      let next = null;
+      switch (event.key) {
+        case "ArrowDown": next = all[at + 1]; break;
+        case "ArrowUp": next = all[at - 1]; break;
+        case "ArrowLeft": next = item.parentElement.closest('[role="treeitem"]'); break;
+        case "ArrowRight": next = item.querySelector('[role="treeitem"]'); break;
+        case "Home": next = all[0]; break;
+        case "End": next = all[all.length - 1]; break;
+        case "Delete":
+        case "Backspace":
+          event.preventDefault();
+          prune(item.dataset.node);
+          return;
+        case "Enter":
+        case " ":
+          event.preventDefault();
+          textarea.focus();
+          return;
+        default: return;
+      }
+      event.preventDefault();
+      if (next) select(next);
+    });
+
+    let lastPruned = null;
+    async function prune(id) {
+      const run = id.split(":")[0];
+      const response = await fetch(urls.prune(run), {
+        method: "POST", headers: options.csrfHeaders, credentials: "same-origin",
+      });
+      if (!response.ok) return say("Not pruned: the server answered " + response.status + ".");
+      nodes = (await response.json()).nodes;
+      lastPruned = run;
+      if (!nodeById(nodeInput.value)) nodeInput.value = "";
+      renderTree();
+      say("Pruned the run and its branches. Undo: Alt+U.", true);
+    }
+
+    async function unprune() {
+      if (!lastPruned) return say("Nothing pruned to bring back.");
+      const response = await fetch(urls.unprune(lastPruned), {
+        method: "POST", headers: options.csrfHeaders, credentials: "same-origin",
+      });
+      if (!response.ok) return say("Not restored: the server answered " + response.status + ".");
+      nodes = (await response.json()).nodes;
+      lastPruned = null;
+      renderTree();
+      say("The pruned branch is back.");
+    }
+
+    function say(text, withUndo) {
+      if (!treeStatus) return;
+      treeStatus.textContent = text;
+      const undoButton = document.getElementById("unprune-button");
+      if (undoButton) undoButton.hidden = !withUndo;
+    }
+
+    const unpruneButton = document.getElementById("unprune-button");
+    if (unpruneButton) unpruneButton.addEventListener("click", unprune);
+
+    // --- Start ---------------------------------------------------------------------------------
+    document.addEventListener("selectionchange", () => {
+      if (document.activeElement === textarea) {
+        delete textarea.dataset.caretKept;
+        showCaretState();
+      }
+    });
+    if (probabilities) setTintMode(tintMode);
+    pieces = piecesFromLooks(textarea.value, JSON.parse(looksInput.value || "[]"));
+    if (nodeInput.value && !nodeById(nodeInput.value)) nodeInput.value = "";
+    renderAll();
+    renderTree();
+    remember();
+
+    return {
+      runFields, started, delta, tokens, finished, failed, prepare, regenerate, undo,
+      redo: redoCompletion, exploreFields, explored, scored, leaveExplorer, unprune,
+      setCapabilities(found) {
+        capabilities = found || {};
+        showCaretState();
+      },
+      get capabilities() { return capabilities; },
+      focusTree() {
+        const item = treePanel.querySelector('[role="treeitem"][tabindex="0"]');
+        if (item) item.focus();
+      },
+      say,
+    };
+  }
+
+  window.PlaygroundEditor = Editor;
+})();
