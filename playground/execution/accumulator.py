@@ -18,7 +18,8 @@ Token = list
 @dataclass
 class NewOutput:
     """What arrived since the last look, by choice index: new text, and the tokens that came
-    with logprobs, in order. The tokens' text is always in `texts` (here or earlier)."""
+    with logprobs, in order. A provider sends a token's text in the same chunk as its
+    logprobs, so it is in these texts (a frame sends them first: execution.py)."""
 
     texts: dict[int, str] = field(default_factory=dict)
     tokens: dict[int, list[Token]] = field(default_factory=dict)
