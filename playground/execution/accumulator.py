@@ -1,10 +1,31 @@
 """Merges completion chunks (streamed or whole) into per-choice text, logprobs and usage."""
 
 import json
+import math
+from dataclasses import dataclass, field
+
+from playground.json_values import is_number
 
 # The raw view keeps at most this much of a response, so a huge stream cannot bloat a row.
 RAW_LIMIT_BYTES = 1_000_000
 LOGPROB_KEYS = ("tokens", "token_logprobs", "top_logprobs", "text_offset")
+
+# One token as the tokens frame carries it (README, "The websocket protocol"):
+# [text, logprob or None, {alternative: logprob} or None].
+Token = list
+
+
+@dataclass
+class NewOutput:
+    """What arrived since the last look, by choice index: new text, and the tokens that came
+    with logprobs, in order. A provider sends a token's text in the same chunk as its
+    logprobs, so it is in these texts (a frame sends them first: execution.py)."""
+
+    texts: dict[int, str] = field(default_factory=dict)
+    tokens: dict[int, list[Token]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.texts or self.tokens)
 
 
 class CompletionAccumulator:
@@ -37,10 +58,8 @@ class CompletionAccumulator:
         keys = ("prompt_tokens", "completion_tokens", "total_tokens")
         return {key: sum(u.get(key) or 0 for u in usages) for key in keys}
 
-    def add(
-        self, data: dict, from_provider: bool = True, size: int | None = None
-    ) -> dict[int, str]:
-        """Takes one chunk; returns the new text of each choice it carried.
+    def add(self, data: dict, from_provider: bool = True, size: int | None = None) -> NewOutput:
+        """Takes one chunk; returns the new text and tokens of each choice it carried.
 
         A chunk the playground made itself (from_provider=False) stays out of the raw view.
         size: the chunk's length as the provider sent it, when known; else it is measured.
@@ -52,10 +71,10 @@ class CompletionAccumulator:
             if not self._usages:
                 self._usages.append({})
             self._usages[-1] = data["usage"]
-        deltas: dict[int, str] = {}
+        new = NewOutput()
         choices = data.get("choices")
         if not isinstance(choices, list):
-            return deltas
+            return new
         for position, choice in enumerate(choices):
             if not isinstance(choice, dict):
                 continue
@@ -64,16 +83,21 @@ class CompletionAccumulator:
             text = choice.get("text") or ""
             if not isinstance(text, str):
                 text = str(text)
-            text = self._within_cap(text)
+            kept = self._within_cap(text)
             self._parts.setdefault(index, [])
-            if text:
-                self._parts[index].append(text)
-                deltas[index] = deltas.get(index, "") + text
+            if kept:
+                self._parts[index].append(kept)
+                new.texts[index] = new.texts.get(index, "") + kept
             if isinstance(choice.get("logprobs"), dict):
-                self._add_logprobs(index, choice["logprobs"])
+                logprobs = choice["logprobs"]
+                if len(kept) < len(text):
+                    logprobs = _within(logprobs, len(kept))
+                self._add_logprobs(index, logprobs)
+                if tokens := _tokens(logprobs):
+                    new.tokens.setdefault(index, []).extend(tokens)
             if choice.get("finish_reason"):
                 self._finish[index] = choice["finish_reason"]
-        return deltas
+        return new
 
     def _within_cap(self, text: str) -> str:
         if self.max_chars is not None and self.text_chars + len(text) > self.max_chars:
@@ -137,3 +161,48 @@ class CompletionAccumulator:
             return (counted or None), False
         pieces = sum(len(parts) for parts in self._parts.values())
         return (pieces or None), False
+
+
+def _finite(value) -> float | None:
+    # Python's json reads NaN and -Infinity, which some servers write for an impossible
+    # token; no browser's JSON.parse reads them back.
+    return value if is_number(value) and math.isfinite(value) else None
+
+
+def _tokens(logprobs: dict) -> list[Token]:
+    """The tokens of one chunk's logprobs (OpenAI's shape: parallel lists), one entry each."""
+    texts = logprobs.get("tokens")
+    if not isinstance(texts, list):
+        return []
+    values = logprobs.get("token_logprobs")
+    values = values if isinstance(values, list) else []
+    tops = logprobs.get("top_logprobs")
+    tops = tops if isinstance(tops, list) else []
+    tokens = []
+    for position, text in enumerate(texts):
+        value = values[position] if position < len(values) else None
+        top = tops[position] if position < len(tops) else None
+        if isinstance(top, dict):
+            top = {str(alternative): _finite(lp) for alternative, lp in top.items()}
+        else:
+            top = None
+        tokens.append([text if isinstance(text, str) else str(text), _finite(value), top])
+    return tokens
+
+
+def _within(logprobs: dict, kept_chars: int) -> dict:
+    """A chunk's logprobs without the tokens past its first kept_chars characters of text
+    (the output cap cut it there): only the tokens whose whole text was kept."""
+    texts = logprobs.get("tokens")
+    if not isinstance(texts, list):
+        return logprobs
+    count, end = 0, 0
+    for text in texts:
+        start, end = end, end + len(text if isinstance(text, str) else str(text))
+        if start >= kept_chars or end > kept_chars:
+            break
+        count += 1
+    return {
+        key: value[:count] if key in LOGPROB_KEYS and isinstance(value, list) else value
+        for key, value in logprobs.items()
+    }

@@ -1,8 +1,10 @@
-"""Batches streamed text into websocket frames, so a fast model never floods the page."""
+"""Batches streamed text and tokens into websocket frames, so a fast model never floods the page."""
 
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+
+from .accumulator import NewOutput, Token
 
 # At most one frame per interval. Slower models (a token every 20 ms or more) still get one
 # frame per token with no added delay; faster ones get their tokens batched.
@@ -10,21 +12,27 @@ FRAME_INTERVAL = 0.016
 
 
 class FrameCoalescer:
-    def __init__(self, send_frame: Callable[[dict[int, str]], Awaitable[None]]):
-        self._send_frame = send_frame
-        self._pending: dict[int, list[str]] = {}
+    """Sends what was added, at most once per FRAME_INTERVAL, as one NewOutput: the text and
+    the tokens that came since the last send, so a tick's tokens go with their text."""
+
+    def __init__(self, send: Callable[[NewOutput], Awaitable[None]]):
+        self._send = send
+        self._texts: dict[int, list[str]] = {}
+        self._tokens: dict[int, list[Token]] = {}
         self._wake = asyncio.Event()
         self._closing = False
         self._last_sent = 0.0
         self._task = asyncio.create_task(self._pump())
 
-    def add(self, deltas: dict[int, str]) -> None:
-        for index, text in deltas.items():
-            self._pending.setdefault(index, []).append(text)
+    def add(self, new: NewOutput) -> None:
+        for index, text in new.texts.items():
+            self._texts.setdefault(index, []).append(text)
+        for index, tokens in new.tokens.items():
+            self._tokens.setdefault(index, []).extend(tokens)
         self._wake.set()
 
     async def close(self) -> None:
-        """Sends what is pending and stops; every added text has been sent when this returns."""
+        """Sends what is pending and stops; everything added has been sent when this returns."""
         self._closing = True
         self._wake.set()
         await self._task
@@ -36,10 +44,11 @@ class FrameCoalescer:
             if wait > 0 and not self._closing:
                 await asyncio.sleep(wait)
             self._wake.clear()
-            if self._pending:
-                pending, self._pending = self._pending, {}
+            if self._texts or self._tokens:
+                texts, self._texts = self._texts, {}
+                tokens, self._tokens = self._tokens, {}
                 self._last_sent = time.monotonic()
-                await self._send_frame({i: "".join(parts) for i, parts in pending.items()})
-            # Text added while that frame was being sent goes out before the pump stops.
-            if self._closing and not self._pending:
+                await self._send(NewOutput({i: "".join(p) for i, p in texts.items()}, tokens))
+            # What was added while that was being sent goes out before the pump stops.
+            if self._closing and not (self._texts or self._tokens):
                 return

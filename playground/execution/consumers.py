@@ -1,7 +1,8 @@
 """The playground socket: validates run requests, starts and stops runs, relays their frames.
 
 Client → server: {"action": "run", ...form fields...}, {"action": "stop"} or {"action": "ping"}.
-Server → client: run.started, delta, run.finished, form.invalid and error frames (README).
+Server → client: run.started, delta, tokens (each token's logprobs, after the delta with its
+text), run.finished, form.invalid and error frames (README).
 The socket lives only as long as its login: see accounts/sockets.py.
 
 The apps above extend it through one hook, relay_for(run), and their own actions

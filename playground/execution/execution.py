@@ -16,7 +16,7 @@ from playground.providers.client import UpstreamError, stream_completion
 from playground.providers.models import Provider
 from playground.runs.models import Run, RunStatus
 
-from .accumulator import CompletionAccumulator
+from .accumulator import CompletionAccumulator, NewOutput
 from .coalescer import FrameCoalescer
 from .fanout import plan_requests, quirk_notices, sent_requests
 from .notices import shortfall_notices
@@ -116,7 +116,7 @@ class RunExecution:
     async def __call__(self) -> Run:
         run = self.run
         started = time.perf_counter()
-        coalescer = FrameCoalescer(self._send_delta)
+        coalescer = FrameCoalescer(self._send_output)
         self._streaming = streaming = asyncio.create_task(self._stream(coalescer))
         if self.stop_reason:
             streaming.cancel()
@@ -169,19 +169,24 @@ class RunExecution:
             chunks = stream_completion(self.provider, request.body)
             async with contextlib.aclosing(chunks):
                 async for chunk in chunks:
-                    deltas = self.accumulator.add(chunk.data, size=chunk.size)
-                    if deltas:
-                        # A non-streamed answer comes whole: it has no first token to time.
-                        if self.first_token_at is None and request.body.get("stream"):
-                            self.first_token_at = time.perf_counter()
-                        coalescer.add(deltas)
+                    new = self.accumulator.add(chunk.data, size=chunk.size)
+                    # A non-streamed answer comes whole: it has no first token to time.
+                    if new.texts and self.first_token_at is None and request.body.get("stream"):
+                        self.first_token_at = time.perf_counter()
+                    if new:
+                        coalescer.add(new)
                     if self.accumulator.capped:
                         raise OutputCapReached(settings.PLAYGROUND_MAX_OUTPUT_CHARS)
 
-    async def _send_delta(self, deltas: dict[int, str]) -> None:
-        await self.send(
-            {"type": "delta", "run": self.run.pk, "choices": {str(i): t for i, t in deltas.items()}}
-        )
+    async def _send_output(self, new: NewOutput) -> None:
+        # The text first: a page tints only text it already shows.
+        run_id = self.run.pk
+        if new.texts:
+            texts = {str(index): text for index, text in new.texts.items()}
+            await self.send({"type": "delta", "run": run_id, "choices": texts})
+        if new.tokens:
+            tokens = {str(index): entries for index, entries in new.tokens.items()}
+            await self.send({"type": "tokens", "run": run_id, "choices": tokens})
 
     def _finish(self, started: float) -> None:
         run, accumulator = self.run, self.accumulator

@@ -76,11 +76,13 @@ async def send_to_viewers(session_id: int, frame: dict) -> None:
 
 
 class ViewerRelay:
-    """Relays a presenter's frames to the viewers of one session, in order, deltas batched.
+    """Relays a presenter's frames to the viewers of one session, in order, with its delta and
+    tokens frames batched.
 
-    Every frame sent to the group costs each viewer's socket a message to dispatch, so a
-    delta waits up to RELAY_INTERVAL for the deltas of the same run that follow it and goes
-    with them in one frame. Any other frame first sends the deltas waiting before it.
+    Every frame sent to the group costs each viewer's socket a message to dispatch, so the
+    text (delta) and the tokens of a run wait up to RELAY_INTERVAL for those of the same run
+    that follow, and go in one delta frame, then one tokens frame: a token's text came before
+    it, so it is in that delta or an earlier one. Any other frame first sends what is waiting.
     Raises LiveUnavailable, as send_to_viewers does; a delayed batch that fails is logged.
     """
 
@@ -88,19 +90,24 @@ class ViewerRelay:
         self.session_id = session_id
         self._run = None
         self._texts: dict[str, list[str]] = {}
+        self._tokens: dict[str, list[list]] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._flushing: asyncio.Task | None = None
         # Keeps a delayed batch and the frames sent meanwhile in order.
         self._lock = asyncio.Lock()
 
     async def send(self, frame: dict) -> None:
-        if frame.get("type") == "delta":
-            if self._texts and frame.get("run") != self._run:
+        kind = frame.get("type")
+        if kind in ("delta", "tokens"):
+            if (self._texts or self._tokens) and frame.get("run") != self._run:
                 async with self._lock:
                     await self._send_waiting()
             self._run = frame.get("run")
-            for index, text in frame["choices"].items():
-                self._texts.setdefault(index, []).append(text)
+            for index, part in frame["choices"].items():
+                if kind == "delta":
+                    self._texts.setdefault(index, []).append(part)
+                else:
+                    self._tokens.setdefault(index, []).extend(part)
             if self._timer is None:
                 loop = asyncio.get_running_loop()
                 self._timer = loop.call_later(RELAY_INTERVAL, self._send_later)
@@ -124,15 +131,18 @@ class ViewerRelay:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if not self._texts:
-            return
-        texts, self._texts = self._texts, {}
-        frame = {
-            "type": "delta",
-            "run": self._run,
-            "choices": {index: "".join(parts) for index, parts in texts.items()},
-        }
-        await send_to_viewers(self.session_id, frame)
+        # Taken before the first send: another run's frames may come in meanwhile.
+        run, texts, tokens = self._run, self._texts, self._tokens
+        self._texts, self._tokens = {}, {}
+        if texts:
+            choices = {index: "".join(parts) for index, parts in texts.items()}
+            await send_to_viewers(
+                self.session_id, {"type": "delta", "run": run, "choices": choices}
+            )
+        if tokens:
+            await send_to_viewers(
+                self.session_id, {"type": "tokens", "run": run, "choices": tokens}
+            )
 
 
 def send_to_viewers_now(session_id: int, frame: dict) -> None:

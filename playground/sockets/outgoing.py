@@ -3,7 +3,7 @@
 daphne quirk: its websocket message size limit (--websocket_max_message_size, 1 MiB by
 default) holds for what it sends as well as what it receives. autobahn refuses a larger
 message, and the frame is lost without a word to the client. A long run's card (its text,
-tinted tokens and raw stream) passes 1 MiB easily, and so can a burst of text.
+tinted tokens and raw stream) passes 1 MiB easily, and so can a burst of text or tokens.
 """
 
 import json
@@ -29,13 +29,26 @@ def _size(text: str) -> int:
 
 
 def _halves(frame: dict) -> list[dict]:
-    """A delta frame as two that carry its text between them, in order."""
+    """A delta or tokens frame as two or more that carry its text or tokens between them,
+    in order: a choice each, else the halves of its text or of its list of tokens."""
     choices = frame["choices"]
     if len(choices) > 1:
-        return [{**frame, "choices": {index: text}} for index, text in choices.items()]
-    [(index, text)] = choices.items()
+        return [{**frame, "choices": {index: part}} for index, part in choices.items()]
+    [(index, part)] = choices.items()
+    if frame["type"] == "tokens" and len(part) == 1:
+        return [{**frame, "choices": {index: pieces}} for pieces in _token_pieces(part[0])]
+    middle = len(part) // 2
+    return [{**frame, "choices": {index: half}} for half in (part[:middle], part[middle:])]
+
+
+def _token_pieces(token: list) -> list[list[list]]:
+    """One token too large for a frame by itself (only a hostile provider sends one): without
+    its top alternatives, then its text in halves, each with the token's logprob."""
+    text, logprob, top = token
+    if top is not None:
+        return [[[text, logprob, None]]]
     middle = len(text) // 2
-    return [{**frame, "choices": {index: part}} for part in (text[:middle], text[middle:])]
+    return [[[text[:middle], logprob, None]], [[text[middle:], logprob, None]]]
 
 
 def _without_long_values(body: dict) -> dict:
@@ -71,7 +84,7 @@ def fit(frame: dict) -> list[str]:
     text = encode(frame)
     if _size(text) <= MAX_FRAME_BYTES:
         return [text]
-    if frame.get("type") == "delta":
+    if frame.get("type") in ("delta", "tokens"):
         return [part for half in _halves(frame) for part in fit(half)]
     smaller = _shrunk(frame)
     if smaller is not None:

@@ -8,7 +8,7 @@ from playground.sharing.models import SessionShare
 
 from ..execution.helpers import receive_until, run_message
 from ..factories import API_KEY
-from ..fake_upstream import SSE, token_stream
+from ..fake_upstream import SSE, completion_chunk, token_stream
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -201,6 +201,40 @@ async def test_viewers_watch_the_presenters_run_token_by_token(
     assert "Restore" not in finished["html"] and "View code" not in finished["html"]
     for secret in SECRETS:
         assert secret not in str(seen)
+
+
+async def test_viewers_get_each_tokens_logprobs_after_its_text(
+    connect, alice, bob, link_share, upstream
+):
+    session = link_share.session
+    provider = await point_provider_at(session, upstream)
+    tokens = [["Soft", -0.5, {"Soft": -0.5}], [" rain", -1.25, None], [" falls", -0.25, None]]
+    events = [
+        completion_chunk(
+            text, logprobs={"tokens": [text], "token_logprobs": [lp], "top_logprobs": [top]}
+        )
+        for text, lp, top in tokens
+    ]
+    upstream.script(SSE(events, delay=0.03))
+    viewer = await connect(bob, path=f"/ws/watch/{link_share.token}/")
+    await viewer.receive_json_from()
+    presenter, _started = await go_live(connect, alice, session)
+    await receive_until(viewer, "live.state")
+
+    await presenter.send_json_to(
+        run_message(provider, session=session.pk, prompt="Rain", logprobs="1")
+    )
+    seen = await receive_until(viewer, "run.finished")
+
+    text, received = "", []
+    for frame in seen:
+        if frame["type"] == "delta":
+            text += frame["choices"]["0"]
+        if frame["type"] == "tokens":
+            received += frame["choices"]["0"]
+            assert text.startswith("".join(token[0] for token in received))
+    assert received == tokens
+    assert text == "Soft rain falls"
 
 
 async def test_the_presenter_sees_the_viewer_count(connect, alice, bob, charlie, link_share):

@@ -46,6 +46,47 @@ def test_a_large_delta_of_several_choices_keeps_each_choice_text():
         assert "".join(f["choices"].get(index, "") for f in frames) == text
 
 
+def tokens_of(frames, index="0"):
+    assert {(f["type"], f["run"]) for f in frames} == {("tokens", 1)}
+    return [token for f in frames for token in f["choices"].get(index, [])]
+
+
+def test_a_large_tokens_frame_goes_as_several_that_carry_its_tokens_in_order():
+    tokens = [[f"{i:07d}", -i / 7, {f"{i:07d}": -i / 7, "alt": -9.5}] for i in range(40_000)]
+
+    frames = decoded(fit({"type": "tokens", "run": 1, "choices": {"0": tokens}}))
+
+    assert len(frames) > 1
+    assert tokens_of(frames) == tokens
+
+
+def test_a_large_tokens_frame_of_several_choices_keeps_each_choice_tokens():
+    choices = {"0": [["a" * 1000, -1.0, None]] * 1100, "1": [["b", None, {"c": -2.0}]]}
+
+    frames = decoded(fit({"type": "tokens", "run": 1, "choices": choices}))
+
+    for index, tokens in choices.items():
+        assert tokens_of(frames, index) == tokens
+
+
+def test_one_token_too_large_by_itself_keeps_its_text_and_logprob():
+    # Only a hostile provider sends these: a token of 1 MB, alternatives of 1 MB.
+    frame = {
+        "type": "tokens",
+        "run": 1,
+        "choices": {
+            "0": [["x", -1.0, {"y" * BIG: -2.0}], ["é" * BIG, -0.5, None], ["z", -3.0, None]]
+        },
+    }
+
+    tokens = tokens_of(decoded(fit(frame)))
+
+    assert tokens[0] == ["x", -1.0, None]
+    assert "".join(token[0] for token in tokens[1:-1]) == "é" * BIG
+    assert {(token[1], token[2]) for token in tokens[1:-1]} == {(-0.5, None)}
+    assert tokens[-1] == ["z", -3.0, None]
+
+
 def test_a_large_run_card_is_left_for_the_page_to_fetch():
     frame = {"type": "run.finished", "run": 7, "status": "completed", "html": "x" * BIG}
 
