@@ -25,10 +25,19 @@ help:
 	@echo "make typecheck  mypy with django-stubs on playground/"
 	@echo "make bench  measure what the playground adds to streaming (about 5 minutes)"
 
+# llama.cpp (in llama-cpp-python) is compiled for x86-64 with AVX2, not with -march=native:
+# a native build also uses what the CPU lists but a sandbox may refuse (AMX tiles: SIGILL
+# at the first token, seen here). Built without pip's cache, so that a wheel cached from a
+# native build is never reused. Its version is the one pyproject.toml asks for.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF
+LLAMA_REQUIREMENT = $$($(PY) -c 'import tomllib; print(next(r for r in tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["local"] if r.startswith("llama-cpp-python")))')
+
 $(STAMP): pyproject.toml
 	@python_bin=$$(bin/find-python) || exit 1; \
 	  if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$python_bin"; "$$python_bin" -m venv $(VENV); fi
 	$(PY) -m pip install --quiet --upgrade pip
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install --quiet --no-cache-dir "$(LLAMA_REQUIREMENT)"
 	$(PY) -m pip install --quiet -e ".[dev,local]"
 	touch $(STAMP)
 
