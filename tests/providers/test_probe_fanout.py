@@ -45,6 +45,17 @@ async def test_n_goes_as_asked_where_the_probe_found_it_honoured(
 
 
 async def test_quirks_are_the_run_models_own(alice_provider, upstream, alice_socket):
+    await probed(alice_provider, upstream, Honours(), model="fake-model")
+    await probed(alice_provider, upstream, LLAMA_CPP_PYTHON, model="other-model")
+    upstream.script(*[SSE(token_stream(["A"])) for _ in range(3)])
+
+    await run_and_collect(alice_socket, run_message(alice_provider, model="other-model", n="2"))
+    await run_and_collect(alice_socket, run_message(alice_provider, model="fake-model", n="2"))
+
+    assert [r.body["n"] for r in upstream.completion_requests] == [1, 1, 2]
+
+
+async def test_a_model_never_probed_is_sent_as_asked(alice_provider, upstream, alice_socket):
     await probed(alice_provider, upstream, LLAMA_CPP_PYTHON, model="other-model")
     upstream.script(SSE(token_stream(["A"])))
 
