@@ -1,7 +1,8 @@
 """A fake OpenAI-compatible provider: a real HTTP server on a loopback port, scripted per test.
 
-Each request to /v1/completions takes the next scripted reply (or the default one) and is
-recorded with its headers and JSON body, so tests can check exactly what went upstream.
+Each request to /v1/completions takes the next scripted reply (or, with respond_with(), the
+reply a function makes of its body; or the default one) and is recorded with its headers and
+JSON body, so tests can check exactly what went upstream.
 """
 
 import json
@@ -86,6 +87,9 @@ class FakeUpstream:
         self.requests: list[RecordedRequest] = []
         self.replies: list = []
         self.default_reply = SSE(token_stream(["Hello", ",", " world"]))
+        # When set, makes the reply to a completion request from its body (once the
+        # scripted replies are used up): an upstream that behaves by what it is asked.
+        self.responder = None
         self.models = ["fake-model", "fake-model-large"]
         # When set, GET /models answers this instead of the model list.
         self.models_reply: Reply | None = None
@@ -118,8 +122,17 @@ class FakeUpstream:
     def script(self, *replies):
         self.replies.extend(replies)
 
-    def next_reply(self):
-        return self.replies.pop(0) if self.replies else self.default_reply
+    def respond_with(self, responder):
+        """responder(body) -> Reply | SSE answers each completion request from now on."""
+        self.responder = responder
+        return self
+
+    def next_reply(self, body=None):
+        if self.replies:
+            return self.replies.pop(0)
+        if self.responder is not None:
+            return self.responder(body)
+        return self.default_reply
 
     @property
     def completion_requests(self) -> list[RecordedRequest]:
@@ -172,7 +185,7 @@ class FakeUpstream:
                 except ValueError:
                     body = raw
                 self._record(body)
-                reply = upstream.next_reply()
+                reply = upstream.next_reply(body)
                 if isinstance(reply, SSE):
                     self._send_stream(reply)
                 else:

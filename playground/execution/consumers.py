@@ -166,7 +166,9 @@ class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketC
                 "sent_requests": run.sent_requests,
             }
         )
-        self.execution = RunExecution(run, launch.form.cleaned_data["provider"], send)
+        self.execution = RunExecution(
+            run, launch.form.cleaned_data["provider"], send, quirks=launch.quirks
+        )
         # Rendered right after the final save, in the same trip to the database thread.
         self.execution.after_save = functools.partial(
             _render_cards, output=self.execution.accumulator, for_relay=relay is not None

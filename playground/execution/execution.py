@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -88,6 +88,8 @@ class RunExecution:
         provider: Provider,
         send: SendFrame,
         after_save: Callable[[Run], Any] | None = None,
+        *,
+        quirks: Sequence[str],
     ):
         """after_save(run), if given, runs in the database thread once the final state is
         saved (rendering the run's card, say); its result is kept in self.after_save_result.
@@ -103,7 +105,9 @@ class RunExecution:
         self.first_token_at: float | None = None
         self._streaming: asyncio.Task | None = None
         self.stop_reason: str | None = None
-        self.requests, self.plan_notes = plan_requests(run.request_body, provider.quirks)
+        # Of the provider and the run's model, as the probe measured them (launch.py).
+        self.quirks = list(quirks)
+        self.requests, self.plan_notes = plan_requests(run.request_body, self.quirks)
         # How many of self.requests were sent (or begun): a stop may come between them.
         self.requests_sent = 0
 
@@ -204,6 +208,6 @@ class RunExecution:
         run.sent_requests = sent_requests(run.request_body, self.requests[: self.requests_sent])
         run.notices = list(self.plan_notes)
         if run.status == RunStatus.COMPLETED:
-            body, quirks = run.request_body, self.provider.quirks
+            body, quirks = run.request_body, self.quirks
             run.notices += shortfall_notices(body, run.choices, run.usage)
             run.notices += quirk_notices(body, quirks, run.completion_tokens)

@@ -1,5 +1,6 @@
 """Splits one asked-for completion into the requests a quirky provider can actually serve."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from playground.providers.quirks import Quirk
@@ -27,8 +28,12 @@ def _is_token_prompt(prompt) -> bool:
     return isinstance(prompt, list) and bool(prompt) and not _is_list_of_strings(prompt)
 
 
-def plan_requests(body: dict, quirks: list[str]) -> tuple[list[UpstreamRequest], list[str]]:
-    """The requests to send for body, and notes that say plainly what was done and why."""
+def plan_requests(body: dict, quirks: Sequence[str]) -> tuple[list[UpstreamRequest], list[str]]:
+    """The requests to send for body, and notes that say plainly what was done and why.
+
+    quirks: what the probe measured of the provider for the run's model
+    (providers/capabilities.py), as Quirk values.
+    """
     notes = []
     prompts = [body.get("prompt", "")]
     if Quirk.NO_PROMPT_LISTS in quirks and _is_list_of_strings(body.get("prompt")):
@@ -37,7 +42,7 @@ def plan_requests(body: dict, quirks: list[str]) -> tuple[list[UpstreamRequest],
             f"This provider rejects a list of prompts, so the playground sent the "
             f"{len(prompts)} prompts as separate requests."
         )
-    elif Quirk.NO_PROMPT_LISTS in quirks and _is_token_prompt(body.get("prompt")):
+    elif Quirk.NO_TOKEN_PROMPTS in quirks and _is_token_prompt(body.get("prompt")):
         notes.append("This provider does not accept token-array prompts; it was sent as asked.")
 
     n = int(body.get("n") or 1)
@@ -99,7 +104,7 @@ def sent_requests(body: dict, requests: list[UpstreamRequest]) -> list[dict]:
     return groups
 
 
-def quirk_notices(body: dict, quirks: list[str], completion_tokens: int | None) -> list[str]:
+def quirk_notices(body: dict, quirks: Sequence[str], completion_tokens: int | None) -> list[str]:
     """Parameters the provider accepted but does not honour."""
     notices = []
     if Quirk.IGNORES_BEST_OF in quirks and body.get("best_of", 1) > 1:

@@ -1,6 +1,6 @@
 """Turns a run message into a stored run: finds its session, saves the form, validates it."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
@@ -10,6 +10,7 @@ from playground.completions.forms import CompletionForm
 from playground.completions.messages import form_data_from_message
 from playground.completions.request_body import build_request_body
 from playground.ids import parse_id
+from playground.providers.capabilities import capabilities_for
 from playground.runs.models import Run
 from playground.runs.tree import PlacementForm
 from playground.sessions.models import PlaygroundSession
@@ -23,6 +24,8 @@ from .limits import refusal_to_start
 class Launch:
     run: Run | None = None
     form: CompletionForm | None = None
+    # Of the run's provider and model, as the probe measured them (see fanout.py).
+    quirks: list[str] = field(default_factory=list)
     # Set when the message cannot become a run at all (an unknown session, say).
     error: str = ""
 
@@ -88,8 +91,9 @@ def launch_run(user, message: dict) -> Launch:
         return Launch(form=form)
     provider = form.cleaned_data["provider"]
     body = build_request_body(form.cleaned_data)
+    quirks = capabilities_for(provider, form.cleaned_data["model"]).quirks()
     # What will go upstream, for run.started and the card; the run trims it to what did.
-    planned = sent_requests(body, plan_requests(body, provider.quirks)[0])
+    planned = sent_requests(body, plan_requests(body, quirks)[0])
     # One transaction, so one commit: the session's form and its new run.
     with transaction.atomic():
         refusal = refusal_to_start(user)
@@ -110,4 +114,4 @@ def launch_run(user, message: dict) -> Launch:
             form_state=session_state(session),
             **placement.placement(),
         )
-    return Launch(run=run, form=form)
+    return Launch(run=run, form=form, quirks=quirks)

@@ -1,7 +1,10 @@
 from django.contrib import admin, messages
+from django.utils.html import format_html_join
 
+from .capabilities import table
 from .forms import ProviderForm
 from .models import Provider
+from .tasks import probe_after_commit
 
 
 @admin.register(Provider)
@@ -21,11 +24,28 @@ class ProviderAdmin(admin.ModelAdmin):
         "extra_headers",
         "clear_extra_headers",
         "default_model",
+        "what_it_honours",
     ]
+    # Measured by the probe, never typed in: Probe now is on the providers page.
+    readonly_fields = ["what_it_honours"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["fields"] = ["owner", "name", "base_url", "auth_style", "default_model"]
         return super().get_form(request, obj, change, **kwargs)
+
+    @admin.display(description="what it honours")
+    def what_it_honours(self, provider):
+        lines = [
+            (row.model, line.label, line.shown)
+            for row in provider.capabilities.all()
+            for line in table(row)
+        ]
+        return format_html_join("\n", "<div>{}: {}: {}</div>", lines) or "Not probed yet."
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change or form.changes_what_it_answers():
+            probe_after_commit(obj)
 
     @admin.display(boolean=True, description="key set")
     def has_api_key(self, provider):

@@ -70,12 +70,15 @@ class UpstreamError(Exception):
     """A provider failure, with a message fit to show a person.
 
     Whatever part of the message came from the provider has been through its Redactor.
+    status is the HTTP status of an error answer; reported is true for an error the provider
+    sent in a 200 answer or a stream event. Neither means the provider was never heard from.
     """
 
-    def __init__(self, message: str, status: int | None = None):
+    def __init__(self, message: str, status: int | None = None, reported: bool = False):
         super().__init__(message)
         self.message = message
         self.status = status
+        self.reported = reported
 
 
 def _shown(text: str, redact: Redactor, limit: int) -> str:
@@ -221,7 +224,9 @@ def _parse_json_object(text: str, redact: Redactor) -> dict:
         raise _malformed(text, redact)
     if data.get("error"):
         message = _message_from_payload(data) or str(data["error"])
-        raise UpstreamError(f"The provider reported an error: {_shown(message, redact, 1000)}")
+        raise UpstreamError(
+            f"The provider reported an error: {_shown(message, redact, 1000)}", reported=True
+        )
     if redact.might_hide_a_secret(text):
         # A provider's answer is kept and shown (raw response, finish_reason), and some
         # gateways report the headers they saw in it.

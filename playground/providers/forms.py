@@ -108,6 +108,17 @@ class ProviderForm(forms.ModelForm):
                 self.add_error("base_url", reason)
         return cleaned_data
 
+    def changes_what_it_answers(self) -> bool:
+        """Whether the saved change may change what the provider honours: then it is probed."""
+        data = self.cleaned_data
+        return bool(
+            {"base_url", "auth_style", "default_model"} & set(self.changed_data)
+            or data.get("api_key")
+            or data.get("clear_api_key")
+            or data.get("extra_headers") is not None
+            or data.get("clear_extra_headers")
+        )
+
     def save(self, commit=True):
         provider = super().save(commit=False)
         if self.cleaned_data.get("clear_api_key"):
@@ -133,3 +144,20 @@ def _forbidden_host_reason(url: str) -> str | None:
         return forbidden_reason(host, resolve(host))
     except OSError:
         return None
+
+
+class ModelChoiceForm(forms.Form):
+    """Which of a provider's models to probe, or to tell the capabilities of."""
+
+    model = forms.CharField(
+        label="model",
+        max_length=200,
+        required=False,
+        help_text="Blank for the provider's default model.",
+    )
+
+    def clean_model(self):
+        model = self.cleaned_data["model"].strip()
+        if model and not model.isprintable():
+            raise forms.ValidationError("The model must be printable text.")
+        return model

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from .quirks import Quirk
 from .redaction import Redactor
 from .secrets import EncryptedTextField, UnreadableSecret
 from .validators import BaseURLValidator
@@ -28,6 +27,12 @@ class ProviderQuerySet(models.QuerySet):
         if not settings.PLAYGROUND_LOCAL_MODEL:
             usable = usable.exclude(system_key=LOCAL_MODEL_KEY)
         return usable
+
+    def probable_by(self, user):
+        """What the user may probe: their own providers, and the shared ones if staff."""
+        if user.is_staff:
+            return self.filter(Q(owner__isnull=True) | Q(owner=user)).select_related("owner")
+        return self.filter(owner=user).select_related("owner")
 
     def default_for(self, user):
         """The embedded local model when it is on, else the first usable provider."""
@@ -52,8 +57,6 @@ class Provider(models.Model):
     # A JSON object of header name -> value, such as OpenAI-Organization; encrypted too.
     extra_headers = EncryptedTextField(blank=True)
     default_model = models.CharField(max_length=200, blank=True)
-    # Values of Quirk: how this provider departs from OpenAI, so runs can work around it.
-    quirks = models.JSONField(default=list, blank=True)
     # Marks the provider made from OPENAI_* variables or the local model, so start-up can update it.
     system_key = models.CharField(max_length=50, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -118,9 +121,6 @@ class Provider(models.Model):
         """Takes this provider's secrets (key and header values) out of its answers."""
         return Redactor.for_secrets(self.api_key, self.extra_header_items())
 
-    def has_quirk(self, quirk: Quirk) -> bool:
-        return quirk.value in self.quirks
-
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")
 
@@ -135,3 +135,26 @@ class Provider(models.Model):
             # Azure OpenAI and its look-alikes take the key in an api-key header instead.
             headers["api-key"] = self.api_key
         return headers
+
+
+class ProviderCapabilities(models.Model):
+    """What one provider honours for one model, as its probe measured it (probe.py).
+
+    results maps a capability's name (a field of capabilities.Capabilities) to
+    {"value": ..., "evidence": "...", "measured_at": "<ISO 8601>"}: each keeps the time it
+    was measured, since a probe that cannot reach the provider leaves the others as they were.
+    """
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="capabilities")
+    model = models.CharField(max_length=200)
+    results = models.JSONField(default=dict)
+    measured_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["provider_id", "model"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "model"], name="one_probe_per_model")
+        ]
+
+    def __str__(self):
+        return f"{self.provider.name}: {self.model or '(no model)'}"

@@ -3,25 +3,42 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from playground.ids import parse_id
 
+from .capabilities import capabilities_for, model_or_default, table
 from .client import UpstreamError, list_models
-from .forms import ProviderForm
+from .forms import ModelChoiceForm, ProviderForm
 from .models import Provider
+from .probe import probe_and_record
+from .tasks import probe_after_commit
+
+
+def _capabilities_context(request, provider, probe_form=None) -> dict:
+    """The provider's measured capabilities, a table per probed model, and who may probe."""
+    can_probe = provider.owner_id == request.user.pk or (
+        provider.owner_id is None and request.user.is_staff
+    )
+    return {
+        "provider": provider,
+        "probes": [{"row": row, "lines": table(row)} for row in provider.capabilities.all()],
+        "can_probe": can_probe,
+        "probe_form": probe_form or ModelChoiceForm(initial={"model": provider.default_model}),
+    }
 
 
 @login_required
 def provider_list(request):
+    shared = Provider.objects.filter(owner__isnull=True).prefetch_related("capabilities")
     return render(
         request,
         "providers/provider_list.html",
         {
             "own_providers": Provider.objects.filter(owner=request.user),
-            "shared_providers": Provider.objects.filter(owner__isnull=True),
+            "shared_providers": [_capabilities_context(request, p) for p in shared],
         },
     )
 
@@ -31,7 +48,10 @@ def provider_create(request):
     form = ProviderForm(request.POST or None, instance=Provider(owner=request.user))
     if request.method == "POST" and form.is_valid():
         provider = form.save()
-        messages.success(request, f"Provider “{provider.name}” added.")
+        probe_after_commit(provider)
+        messages.success(
+            request, f"Provider “{provider.name}” added; its page shows what it honours."
+        )
         return redirect("provider_list")
     return render(request, "providers/provider_form.html", {"form": form})
 
@@ -41,10 +61,16 @@ def provider_edit(request, pk):
     provider = get_object_or_404(Provider, pk=pk, owner=request.user)
     form = ProviderForm(request.POST or None, instance=provider)
     if request.method == "POST" and form.is_valid():
+        if "base_url" in form.changed_data:
+            # Measured on another server: they say nothing about the new one.
+            provider.capabilities.all().delete()
         form.save()
+        if form.changes_what_it_answers():
+            probe_after_commit(provider)
         messages.success(request, f"Provider “{provider.name}” saved.")
         return redirect("provider_list")
-    return render(request, "providers/provider_form.html", {"form": form, "provider": provider})
+    context = {"form": form, **_capabilities_context(request, provider)}
+    return render(request, "providers/provider_form.html", context)
 
 
 @login_required
@@ -76,4 +102,49 @@ def provider_models(request):
         request,
         "providers/model_options.html",
         {"models": models, "models_error": error, "provider": provider},
+    )
+
+
+@login_required
+@require_POST
+def provider_probe(request, pk):
+    """Probes a model of the provider now, and shows what it measured (owner, or staff)."""
+    provider = get_object_or_404(Provider.objects.probable_by(request.user), pk=pk)
+    form = ModelChoiceForm(request.POST)
+    if form.is_valid():
+        probe_and_record(provider, form.cleaned_data["model"])
+    if request.htmx:
+        context = _capabilities_context(request, provider, None if form.is_valid() else form)
+        return render(request, "providers/capabilities.html#capabilities", context)
+    if form.is_valid():
+        messages.success(request, f"Probed “{provider.name}”.")
+    else:
+        messages.error(request, "; ".join(form.errors["model"]))
+    if provider.owner_id:
+        return redirect("provider_edit", provider.pk)
+    return redirect("provider_list")
+
+
+@login_required
+@require_GET
+def provider_capabilities(request, pk):
+    """What a usable provider honours for ?model= (its default model when blank), as JSON.
+
+    Each capability is its value, null when unknown (never probed, or not measurable).
+    """
+    provider = get_object_or_404(Provider.objects.usable_by(request.user), pk=pk)
+    form = ModelChoiceForm(request.GET)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+    model = model_or_default(provider, form.cleaned_data["model"])
+    capabilities = capabilities_for(provider, model)
+    measured_at = capabilities.measured_at
+    return JsonResponse(
+        {
+            "provider": provider.pk,
+            "model": model,
+            "measured_at": measured_at.isoformat() if measured_at else None,
+            "capabilities": capabilities.as_json(),
+            "evidence": capabilities.evidence,
+        }
     )

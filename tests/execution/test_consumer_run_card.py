@@ -7,7 +7,9 @@ import re
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.utils import timezone
 
+from playground.providers.capabilities import capabilities_for, record
 from playground.providers.quirks import Quirk
 from playground.runs.models import Run
 
@@ -18,10 +20,24 @@ from .helpers import receive_until, run_and_collect, run_message
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-async def quirky_provider(owner, upstream, *quirks):
-    return await sync_to_async(make_provider)(
-        owner=owner, base_url=upstream.base_url, name="Quirky", quirks=[q.value for q in quirks]
-    )
+# The probe's result that each quirk follows from (providers/capabilities.py).
+MEASURED = {
+    Quirk.ONE_CHOICE_PER_REQUEST: ("n_choices", False),
+    Quirk.NO_PROMPT_LISTS: ("prompt_lists", False),
+    Quirk.NO_STREAMED_ECHO: ("streamed_echo", False),
+}
+
+
+@sync_to_async
+def quirky_provider(owner, upstream, *quirks):
+    provider = make_provider(owner=owner, base_url=upstream.base_url, name="Quirky")
+    results = {
+        MEASURED[quirk][0]: {"value": MEASURED[quirk][1], "evidence": "measured"}
+        for quirk in quirks
+    }
+    record(provider, "fake-model", results, timezone.now())
+    assert capabilities_for(provider, "fake-model").quirks() == [q.value for q in quirks]
+    return provider
 
 
 async def finished_card(socket, message) -> tuple[list[dict], str]:

@@ -79,6 +79,7 @@ class Command(BaseCommand):
         except (LocalModelError, KeyboardInterrupt) as exc:
             server.stop()
             raise CommandError(str(exc) or "Interrupted.") from exc
+        self.stdout.write("Probing what the local model honours…")
         sync_local_provider(server.base_url)
         self.stdout.write(f"Local model ready at {server.base_url}")
         return server
