@@ -55,6 +55,7 @@
     }
 
     function renderAll() {
+      tokenShown = null;
       const fragment = document.createDocumentFragment();
       for (const piece of pieces) fragment.append(spanFor(piece));
       // A last line that ends in a newline still has its height, as in the textarea.
@@ -255,7 +256,7 @@
       } else if (capabilities.suffix === false) {
         modeNote.textContent =
           "Insert mode is off for this model: the probe found it does not honour suffix" +
-          (capabilities.suffix_evidence ? " (" + capabilities.suffix_evidence + ")" : "") +
+          (capabilities.evidence && capabilities.evidence.suffix ? " (" + capabilities.evidence.suffix + ")" : "") +
           ". Submit continues from the end of the document.";
         modeNote.hidden = false;
       } else {
@@ -268,7 +269,10 @@
       showToken();
     }
 
+    // data-busy on the document: a run writes into it, or its node is loading.
+    const box = textarea.closest(".document");
     function started(frame, fields) {
+      box.dataset.busy = "true";
       textarea.readOnly = true;
       const at = fields.insertAt;
       generation = { run: frame.run, start: at, end: at, tokensAt: at, k: 0 };
@@ -306,18 +310,25 @@
     async function finished(frame) {
       textarea.readOnly = false;
       const run = generation ? generation.run : frame.run;
+      // At once: a continuation asked for before the node has loaded grows from it.
+      if (generation && generation.end > generation.start) nodeInput.value = run + ":0";
       generation = null;
-      await refreshTree();
-      if (frame.saved === false) {
-        changed();
-        return;
+      try {
+        await refreshTree();
+        if (frame.saved === false) {
+          changed();
+          return;
+        }
+        if (nodes.some((node) => node.id === run + ":0")) await loadNode(run + ":0");
+      } finally {
+        delete box.dataset.busy;
       }
-      if (nodes.some((node) => node.id === run + ":0")) await loadNode(run + ":0");
     }
 
     function failed() {
       textarea.readOnly = false;
       generation = null;
+      delete box.dataset.busy;
     }
 
     // --- Undo, redo, regenerate -------------------------------------------------------------
@@ -397,9 +408,14 @@
       return JSON.stringify(text).slice(1, -1);
     }
 
+    let tokenShown = null;
     function showToken() {
       if (!tokenPanel || tokenPanel.dataset.mode === "explore") return;
       const found = pieceAtCaret();
+      // The same token as shown already: its buttons stay (one may be about to be clicked).
+      const key = found ? found.piece : null;
+      if (key !== null && key === tokenShown) return;
+      tokenShown = key;
       const heading = tokenPanel.querySelector("h3");
       const list = tokenPanel.querySelector("ol");
       const note = tokenPanel.querySelector(".token-note");
@@ -729,6 +745,17 @@
       redo: redoCompletion, exploreFields, explored, scored, leaveExplorer, unprune,
       setCapabilities(found) {
         capabilities = found || {};
+        // Said before sending: what this model cannot do, as its probe found.
+        const score = document.getElementById("score-button");
+        const explore = document.getElementById("explore-button");
+        score.toggleAttribute("data-unavailable", capabilities.echo_logprobs === false);
+        score.title = capabilities.echo_logprobs === false
+          ? "This model returns no log probabilities for the prompt's own tokens (measured by the provider's probe)."
+          : "Tint the prompt's tokens by surprisal and give its perplexity.";
+        explore.toggleAttribute("data-unavailable", capabilities.max_logprobs === 0);
+        explore.title = capabilities.max_logprobs === 0
+          ? "This model returns no log probabilities (measured by the provider's probe)."
+          : "The distribution of the next token at the cursor.";
         showCaretState();
       },
       get capabilities() { return capabilities; },

@@ -432,8 +432,34 @@
     providerSelect.addEventListener("change", () => {
       const option = providerSelect.selectedOptions[0];
       if (option && option.dataset.defaultModel) modelInput.value = option.dataset.defaultModel;
+      loadCapabilities();
     });
+    modelInput.addEventListener("change", loadCapabilities);
   }
+
+  // What the provider honours for the model, as its probe measured (providers/probe.py):
+  // the editor says before sending what will not work (insert mode, prompt scoring).
+  const capabilitiesUrl = byId(form.dataset.capabilitiesUrl);
+  let capabilitiesAsked = 0;
+  async function loadCapabilities() {
+    if (!providerSelect || !providerSelect.value) return;
+    const asked = ++capabilitiesAsked;
+    let found = {};
+    try {
+      const response = await fetch(
+        capabilitiesUrl(providerSelect.value) + "?model=" + encodeURIComponent(modelInput.value),
+        { credentials: "same-origin" },
+      );
+      if (response.ok) {
+        const answer = await response.json();
+        found = { ...answer.capabilities, evidence: answer.evidence };
+      }
+    } catch (e) {
+      found = {};
+    }
+    if (asked === capabilitiesAsked) editor.setCapabilities(found);
+  }
+  loadCapabilities();
 
   // --- Autosave ----------------------------------------------------------------------------
   // The form is saved after each pause in typing, and at once on a change (a tick, a

@@ -11,6 +11,7 @@ from django import forms
 from django.conf import settings
 
 from playground.json_values import is_integer, strict_loads
+from playground.providers.capabilities import capabilities_for
 from playground.providers.models import Provider
 
 from .escapes import decode_escapes
@@ -271,8 +272,12 @@ SHOWN_LOGPROBS = 5
 
 
 def most_logprobs(provider, model) -> int:
-    """The most alternatives a token may have from this provider and model."""
-    return SHOWN_LOGPROBS
+    """The most alternatives a token may have from this provider and model, as its probe
+    measured; OpenAI's 5 where it was not measured (or found none)."""
+    if provider is None:
+        return SHOWN_LOGPROBS
+    measured = capabilities_for(provider, model or "").max_logprobs
+    return measured if measured else SHOWN_LOGPROBS
 
 
 def parameter_field(parameter: Parameter) -> forms.Field:

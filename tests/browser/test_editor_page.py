@@ -1,0 +1,255 @@
+"""The completion editor as a person uses it: one document, a tree of runs, token odds.
+
+Against the fake upstream (a real HTTP server speaking SSE) and a live daphne server.
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from ..fake_upstream import SSE, completion_chunk, token_stream
+
+pytestmark = pytest.mark.browser
+
+
+def document(page: Page):
+    return page.get_by_label("Prompt", exact=True)
+
+
+def backdrop_pieces(page: Page) -> list[dict]:
+    """The backdrop's spans: their text and classes, without the closing marker."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('#document-backdrop > span:not(.document-end)')]
+            .map((span) => ({text: span.textContent, classes: span.className}))"""
+    )
+
+
+def generated_text(page: Page) -> str:
+    return "".join(p["text"] for p in backdrop_pieces(page) if "look-generated" in p["classes"])
+
+
+def wait_until_idle(page: Page) -> None:
+    """Until the run has ended and the document shows its node, as stored."""
+    expect(page.locator("#stop-button")).to_be_disabled()
+    expect(page.locator("#run-button")).to_be_enabled()
+    expect(page.locator(".document[data-busy]")).to_have_count(0)
+
+
+def put_caret(page: Page, offset: int) -> None:
+    page.evaluate(
+        """(offset) => {
+            const textarea = document.getElementById('id_prompt');
+            textarea.focus();
+            textarea.setSelectionRange(offset, offset);
+        }""",
+        offset,
+    )
+
+
+def tree_items(page: Page):
+    return page.locator('#tree [role="treeitem"]')
+
+
+def selected_node(page: Page) -> str:
+    return page.locator("#id_node").input_value()
+
+
+def logprobs_chunk(token, logprob, alternatives):
+    logprobs = {"tokens": [token], "token_logprobs": [logprob], "top_logprobs": [alternatives]}
+    return completion_chunk(token, logprobs=logprobs)
+
+
+def test_completions_are_written_into_the_document_and_continue_from_it(alice_page, upstream):
+    page = alice_page
+    upstream.script(
+        SSE(token_stream([" Paris", "."], finish_reason="stop")),
+        SSE(token_stream([" It", " is", " old", "."], finish_reason="stop")),
+    )
+    document(page).fill("The capital of France is")
+    page.keyboard.press("Control+Enter")
+    expect(document(page)).to_have_value("The capital of France is Paris.")
+    wait_until_idle(page)
+    assert generated_text(page) == " Paris."
+    # The typed text keeps its own look.
+    assert backdrop_pieces(page)[0] == {
+        "text": "The capital of France is",
+        "classes": "look-typed",
+    }
+
+    # Continue from the end with the same shortcut: the whole document is the prompt.
+    page.keyboard.press("Control+Enter")
+    expect(document(page)).to_have_value("The capital of France is Paris. It is old.")
+    wait_until_idle(page)
+    prompts = [request.body["prompt"] for request in upstream.completion_requests]
+    assert prompts == ["The capital of France is", "The capital of France is Paris."]
+    assert "suffix" not in upstream.completion_requests[1].body
+    assert generated_text(page) == " Paris. It is old."
+
+    # The tree: the continuation is the child of the first completion, and on show.
+    expect(tree_items(page)).to_have_count(2)
+    child = page.locator('#tree [role="treeitem"] [role="treeitem"]')
+    expect(child).to_have_attribute("aria-selected", "true")
+    expect(child.locator(".node-label")).to_have_text("It is old.")
+
+    # A reload shows the same document, with the same looks, saved.
+    expect(page.locator("#save-state")).to_have_text("Saved")
+    page.reload()
+    expect(document(page)).to_have_value("The capital of France is Paris. It is old.")
+    assert generated_text(page) == " Paris. It is old."
+
+
+def test_regenerate_makes_a_sibling_and_undo_redo_walk_whole_completions(alice_page, upstream):
+    page = alice_page
+    upstream.script(
+        SSE(token_stream([" blue", "."], finish_reason="stop")),
+        SSE(token_stream([" grey", "!"], finish_reason="stop")),
+    )
+    document(page).fill("The sky is")
+    page.get_by_role("button", name="Submit").click()
+    expect(document(page)).to_have_value("The sky is blue.")
+    wait_until_idle(page)
+
+    page.get_by_role("button", name="Regenerate").click()
+    expect(document(page)).to_have_value("The sky is grey!")
+    wait_until_idle(page)
+    assert [r.body["prompt"] for r in upstream.completion_requests] == ["The sky is"] * 2
+    # Both completions are roots of the tree, side by side: nothing was lost.
+    roots = page.locator('#tree > [role="tree"] > [role="treeitem"]')
+    expect(roots).to_have_count(2)
+    expect(roots.locator(".node-label")).to_have_text(["blue.", "grey!"])
+
+    # Undo takes the whole completion away, redo brings it back.
+    document(page).focus()
+    page.keyboard.press("Alt+z")
+    expect(document(page)).to_have_value("The sky is")
+    expect(page.locator("#tree-status")).to_contain_text("Undid the completion")
+    page.keyboard.press("Alt+Shift+Z")
+    expect(document(page)).to_have_value("The sky is grey!")
+
+    # The first completion is one click away in the tree.
+    roots.nth(0).locator(".node-label").click()
+    expect(document(page)).to_have_value("The sky is blue.")
+
+
+def test_a_stopped_completion_keeps_what_arrived(alice_page, upstream):
+    page = alice_page
+    upstream.script(SSE(token_stream(["One", " two", " three"] * 20), delay=0.3))
+    document(page).fill("Count:")
+    page.get_by_role("button", name="Submit").click()
+    expect(document(page)).to_have_value(re.compile(r"^Count:One two"))
+    page.keyboard.press("Escape")
+    wait_until_idle(page)
+    kept = document(page).input_value()
+    assert kept.startswith("Count:One two")
+    expect(tree_items(page).locator(".node-meta")).to_contain_text("stopped")
+    assert generated_text(page) == kept.removeprefix("Count:")
+
+
+def test_with_the_cursor_inside_the_text_the_rest_goes_as_suffix(alice_page, upstream):
+    page = alice_page
+    upstream.script(SSE(token_stream([" and", " then"], finish_reason="stop")))
+    document(page).fill("Start. End.")
+    put_caret(page, len("Start."))
+    expect(page.locator("#insert-note")).to_contain_text("sent as suffix")
+    page.keyboard.press("Control+Enter")
+    expect(document(page)).to_have_value("Start. and then End.")
+    wait_until_idle(page)
+    body = upstream.completion_requests[0].body
+    assert (body["prompt"], body["suffix"]) == ("Start.", " End.")
+    assert generated_text(page) == " and then"
+    # At the end of the text, insert mode is off again.
+    put_caret(page, len("Start. and then End."))
+    expect(page.locator("#insert-note")).to_be_hidden()
+
+
+def test_probabilities_tint_tokens_as_they_stream_with_a_legend_in_two_modes(
+    alice_page, upstream
+):
+    page = alice_page
+    upstream.script(
+        SSE(
+            [
+                logprobs_chunk(" sure", -0.01, {" sure": -0.01, " maybe": -4.7}),
+                logprobs_chunk(" thing", -2.3, {" bet": -0.2, " thing": -2.3}),
+                *[logprobs_chunk(" ok", -0.7, {" ok": -0.7}) for _ in range(30)],
+                completion_chunk("", finish_reason="stop"),
+            ],
+            delay=0.15,
+        )
+    )
+    legend = page.locator("#tint-legend")
+    expect(legend).to_be_hidden()
+    page.get_by_label("Show probabilities").check()
+    expect(legend).to_be_visible()
+    expect(legend).to_contain_text("unlikely")
+    document(page).fill("Are you")
+    page.get_by_role("button", name="Submit").click()
+
+    # Tinted while the run still streams, not only at its end.
+    tinted = page.locator("#document-backdrop .tok")
+    expect(tinted.first).to_have_class(re.compile(r"\bp9\b"))
+    expect(page.locator("#stop-button")).to_be_enabled()
+    expect(tinted.nth(1)).to_have_class(re.compile(r"\bp1\b"))
+    # The switch asked for as many alternatives as an unmeasured provider surely allows.
+    assert upstream.completion_requests[0].body["logprobs"] == 5
+
+    page.get_by_label("surprisal (−log₂ p)").check()
+    expect(legend).to_contain_text("bits")
+    # −log₂(e^−2.3) = 3.3 bits.
+    expect(tinted.nth(1)).to_have_class(re.compile(r"\bs3\b"))
+    wait_until_idle(page)
+
+
+def test_choosing_an_alternative_branches_and_the_tree_walks_by_keyboard(alice_page, upstream):
+    page = alice_page
+    upstream.script(
+        SSE(
+            [
+                logprobs_chunk(" cats", -0.5, {" cats": -0.5, " dogs": -1.2}),
+                logprobs_chunk(" sleep", -0.3, {" sleep": -0.3, " purr": -1.5}),
+                completion_chunk("", finish_reason="stop"),
+            ]
+        ),
+        SSE(token_stream([" bark"], finish_reason="stop")),
+    )
+    page.get_by_label("Show probabilities").check()
+    document(page).fill("I like")
+    page.keyboard.press("Control+Enter")
+    expect(document(page)).to_have_value("I like cats sleep")
+    wait_until_idle(page)
+    first = selected_node(page)
+
+    # The cursor in " cats" shows its alternatives.
+    put_caret(page, len("I like ca"))
+    panel = page.locator("#token-panel")
+    expect(panel.locator("h3")).to_have_text("“ cats” 61%")
+    dogs = panel.get_by_role("button", name=re.compile("dogs"))
+    expect(dogs).to_contain_text("30%")
+    dogs.click()
+
+    # Cut before the token, the alternative put in, and generation goes on from there.
+    expect(document(page)).to_have_value("I like dogs bark")
+    wait_until_idle(page)
+    body = upstream.completion_requests[1].body
+    assert body["prompt"] == "I like dogs"
+    assert body["logprobs"] == 5
+    # The new node is a child of the first, at its token 0, with the forced token.
+    child = page.locator('#tree [role="treeitem"] [role="treeitem"]')
+    expect(child.locator(".node-forced")).to_have_text("“ dogs” ")
+    expect(child).to_have_attribute("aria-selected", "true")
+
+    # Alt+T goes to the tree; ← the parent (the old continuation, kept), → back to the child.
+    page.keyboard.press("Alt+t")
+    expect(child).to_be_focused()
+    page.keyboard.press("ArrowLeft")
+    expect(document(page)).to_have_value("I like cats sleep")
+    assert selected_node(page) == first
+    page.keyboard.press("ArrowRight")
+    expect(document(page)).to_have_value("I like dogs bark")
+
+    # Delete prunes the branch; undo brings it back.
+    page.keyboard.press("Delete")
+    expect(tree_items(page)).to_have_count(1)
+    page.get_by_role("button", name="Undo prune").click()
+    expect(tree_items(page)).to_have_count(2)
