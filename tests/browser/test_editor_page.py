@@ -163,9 +163,7 @@ def test_with_the_cursor_inside_the_text_the_rest_goes_as_suffix(alice_page, ups
     expect(page.locator("#insert-note")).to_be_hidden()
 
 
-def test_probabilities_tint_tokens_as_they_stream_with_a_legend_in_two_modes(
-    alice_page, upstream
-):
+def test_probabilities_tint_tokens_as_they_stream_with_a_legend_in_two_modes(alice_page, upstream):
     page = alice_page
     upstream.script(
         SSE(
