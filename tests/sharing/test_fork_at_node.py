@@ -90,7 +90,9 @@ def test_a_fork_at_a_node_of_another_session_is_refused(client, bob, alice, link
 def test_access_is_checked_again_when_forking(client, bob, link_share, branched):
     client.force_login(bob)
     path = f"/s/{link_share.token}/"
-    assert client.get(path).status_code == 200
+    fork(client, path, f"{branched['root'].pk}:0")
+    assert PlaygroundSession.objects.get(owner=bob).runs.count() == 1
+    PlaygroundSession.objects.filter(owner=bob).delete()
 
     link_share.visibility, link_share.token = Visibility.PRIVATE, None
     link_share.save()
@@ -106,7 +108,7 @@ def test_a_team_member_forks_at_a_node_and_leaves_the_team_after(
     client.force_login(bob)
 
     fork(client, page, f"{branched['branch'].pk}:0")
-    assert PlaygroundSession.objects.filter(owner=bob).count() == 1
+    assert PlaygroundSession.objects.get(owner=bob).prompt == "Hi drops on in <i>the</i> roof!"
 
     bob.groups.remove(team)
     assert fork(client, page, f"{branched['branch'].pk}:0").status_code == 404

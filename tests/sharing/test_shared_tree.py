@@ -58,6 +58,7 @@ def test_a_pruned_node_and_those_under_it_are_hidden(client, bob, link_path, bra
 
 def test_a_choice_the_run_does_not_have_is_404(client, bob, link_path, branched):
     client.force_login(bob)
+    assert client.get(document_path(link_path, branched["branch"], 0)).status_code == 200
 
     for choice in ("1", "-1", "x", ""):
         url = f"{link_path}runs/{branched['branch'].pk}/document/?choice={choice}"
@@ -68,6 +69,7 @@ def test_a_run_of_another_session_is_404(client, bob, alice, link_path, branched
     other = make_run(alice)
     client.force_login(bob)
 
+    assert client.get(document_path(link_path, branched["root"])).status_code == 200
     assert client.get(document_path(link_path, other)).status_code == 404
 
 
