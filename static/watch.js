@@ -1,7 +1,10 @@
 // The share page: follows a live demo over the watch socket, which htmx's ws extension
 // keeps (ws-connect on #watch), as on the playground. The session's title, prompt and
 // parameters come rendered by the server (live.state's html); runs stream in through
-// run_stream.js. Nothing from the socket goes into the page but through textContent or as
+// run_stream.js. The session's tree is shown read-only (#tree), with the document of the node
+// chosen (#shared-document): the viewer's choice, or the presenter's, whose moves the page
+// follows (live.state's node), and a presented run as it streams, tinted as its tokens come.
+// Nothing from the socket or the server goes into the page but through textContent or as
 // server-rendered, escaped HTML.
 (function () {
   "use strict";
@@ -15,6 +18,7 @@
   // extension does not reconnect after it.
   const ACCESS_REVOKED = 4403;
   const runs = RunStream.runs((run) => root.dataset.runsPath + run + "/");
+  const tree = SharedTree(root);
   let ended = false;
 
   function setLive(live, text) {
@@ -31,6 +35,7 @@
     runs.drop();
     accessEnded.textContent = text || root.dataset.accessEnded;
     accessEnded.hidden = false;
+    tree.stop();
   }
 
   const handlers = {
@@ -41,13 +46,22 @@
       stateTooLarge.hidden = frame.html !== null;
       if (frame.available === false) setLive(false, "Live mode is unavailable right now.");
       else setLive(frame.live, frame.live ? "Live now" : "");
+      tree.presenterAt(frame.node);
     },
-    "run.started": runs.started,
-    delta: runs.delta,
+    "run.started"(frame) {
+      runs.started(frame);
+      tree.started(frame);
+    },
+    delta(frame) {
+      runs.delta(frame);
+      tree.delta(frame);
+    },
+    tokens: tree.tokens,
     "run.finished"(frame) {
       // The database went away at the end of the run: the streamed text is what there is.
       if (frame.saved === false) runs.say(frame.error);
       runs.finished(frame);
+      tree.finished(frame);
     },
     "live.ended"() {
       setLive(false, "The live demo has ended.");
@@ -94,3 +108,322 @@
     return made;
   };
 })();
+
+// The share page's tree and document. root: #watch, with data-runs-path (a node's document
+// is at runs/<run>/document/?choice=<choice>) and data-tree-url (the nodes).
+function SharedTree(root) {
+  "use strict";
+
+  const LOOK_CLASS = { p: "look-typed", g: "look-generated", e: "look-edited" };
+  const treePanel = document.getElementById("tree");
+  const view = document.getElementById("shared-document");
+  const caption = document.getElementById("document-caption");
+  const forkForm = document.getElementById("fork-node-form");
+  const forkNode = document.getElementById("fork-node");
+  let nodes = JSON.parse(document.getElementById("tree-nodes").textContent);
+  const first = JSON.parse(document.getElementById("shown-document").textContent);
+  let selected = first ? first.node : ""; // the node whose document is on show
+  let presenter = selected; // the node the presenter's editor showed last
+  let stream = null; // the presented run streaming into the document
+  let asked = 0; // the latest document asked for: an older answer is dropped
+  let stopped = false;
+
+  function visible(text) {
+    return JSON.stringify(text).slice(1, -1);
+  }
+
+  function percent(lp) {
+    return (Math.exp(Math.min(lp, 0)) * 100).toFixed(2) + "%";
+  }
+
+  // As a run card's tip says it (runs/presentation.py).
+  function tip(text, lp, top) {
+    const lines = [JSON.stringify(text) + "  " + percent(lp)];
+    const alternatives = Object.entries(top || {}).filter(([, p]) => typeof p === "number");
+    if (alternatives.length) {
+      lines.push("Top alternatives:");
+      alternatives.sort((a, b) => b[1] - a[1]);
+      for (const [alt, p] of alternatives) lines.push("  " + JSON.stringify(alt) + "  " + percent(p));
+    }
+    return lines.join("\n");
+  }
+
+  function span(look, text) {
+    const element = document.createElement("span");
+    element.className = LOOK_CLASS[look] || LOOK_CLASS.p;
+    element.textContent = text;
+    return element;
+  }
+
+  function tokenSpan([text, lp, top]) {
+    const element = span("g", text);
+    if (typeof lp === "number") {
+      const bucket = Math.min(9, Math.max(0, Math.floor(Math.exp(Math.min(lp, 0)) * 10)));
+      element.classList.add("tok", "p" + bucket);
+      element.dataset.tip = tip(text, lp, top);
+    }
+    return element;
+  }
+
+  // The document: its prompt and suffix in their looks, around `generated` (an element).
+  function show(doc, generated) {
+    const whole = doc.prompt + doc.suffix;
+    const before = [];
+    const after = [];
+    let at = 0;
+    for (const [look, size] of doc.looks) {
+      const piece = whole.slice(at, at + size);
+      const cut = Math.max(0, Math.min(size, doc.prompt.length - at));
+      if (cut > 0) before.push(span(look, piece.slice(0, cut)));
+      if (cut < size) after.push(span(look, piece.slice(cut)));
+      at += size;
+    }
+    if (at < whole.length) after.push(span("p", whole.slice(at)));
+    view.replaceChildren(...before, generated, ...after);
+    view.hidden = false;
+  }
+
+  function generatedOf(doc) {
+    const generated = document.createElement("span");
+    generated.className = "document-generated";
+    if (doc.tokens) generated.append(...doc.tokens.map(tokenSpan));
+    else if (doc.text) generated.append(span("g", doc.text));
+    return generated;
+  }
+
+  function nodeById(id) {
+    return nodes.find((node) => node.id === id) || null;
+  }
+
+  function describe(node) {
+    const parts = [node.model];
+    if (node.temperature !== undefined && node.temperature !== null) parts.push("T " + node.temperature);
+    if (node.seed !== undefined && node.seed !== null) parts.push("seed " + node.seed);
+    if (node.tokens) parts.push(node.tokens + " tokens");
+    if (typeof node.mean_probability === "number") parts.push("mean p " + node.mean_probability.toFixed(2));
+    if (node.status !== "completed") parts.push(node.status);
+    return parts.join(" · ");
+  }
+
+  function say(text) {
+    caption.textContent = text;
+  }
+
+  function offerFork(id) {
+    if (!forkForm) return;
+    forkNode.value = id || "";
+    forkForm.hidden = !id;
+  }
+
+  function captionFor(id) {
+    const node = nodeById(id);
+    const whose = id && id === presenter ? " (the presenter's)" : "";
+    say("Node " + id + whose + (node ? ": " + describe(node) : ""));
+  }
+
+  async function refreshTree() {
+    const response = await fetch(root.dataset.treeUrl, { credentials: "same-origin" });
+    if (!response.ok || stopped) return;
+    nodes = (await response.json()).nodes;
+    renderTree();
+  }
+
+  // The node's document, from the server; the viewer's choice or the presenter's move.
+  async function showNode(id) {
+    if (stopped || !id) return;
+    const ask = ++asked;
+    stream = null;
+    const [run, choice] = id.split(":");
+    const url = root.dataset.runsPath + run + "/document/?choice=" + encodeURIComponent(choice);
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (ask !== asked || stopped) return;
+    if (!response.ok) {
+      say("That branch is not in the shared session any more.");
+      return;
+    }
+    const doc = await response.json();
+    if (ask !== asked) return;
+    if (!nodeById(id)) await refreshTree();
+    selected = id;
+    show(doc, generatedOf(doc));
+    captionFor(id);
+    offerFork(id);
+    renderTree();
+  }
+
+  // --- The tree panel, read-only ---------------------------------------------------------
+  function renderTree() {
+    const ids = new Set(nodes.map((node) => node.id));
+    const roots = nodes.filter((node) => !node.parent || !ids.has(node.parent));
+    const list = document.createElement("ul");
+    list.setAttribute("role", "tree");
+    list.setAttribute("aria-label", "Branches of this session");
+    let focusable = null;
+    function add(node, into, level) {
+      const item = document.createElement("li");
+      item.setAttribute("role", "treeitem");
+      item.setAttribute("aria-level", String(level));
+      item.setAttribute("aria-selected", node.id === selected ? "true" : "false");
+      item.dataset.node = node.id;
+      item.tabIndex = -1;
+      const label = document.createElement("span");
+      label.className = "node-label";
+      if (node.forced_text) {
+        const forced = document.createElement("span");
+        forced.className = "node-forced";
+        forced.textContent = "“" + visible(node.forced_text) + "” ";
+        label.append(forced);
+      }
+      label.append(document.createTextNode(node.label));
+      const meta = document.createElement("span");
+      meta.className = "node-meta";
+      meta.textContent = describe(node) + (node.id === presenter ? " · presenter" : "");
+      item.append(label, meta);
+      if (node.id === selected) focusable = item;
+      into.append(item);
+      const kids = nodes.filter((kid) => kid.parent === node.id);
+      if (kids.length) {
+        item.setAttribute("aria-expanded", "true");
+        const group = document.createElement("ul");
+        group.setAttribute("role", "group");
+        for (const kid of kids) add(kid, group, level + 1);
+        item.append(group);
+      }
+    }
+    for (const node of roots) add(node, list, 1);
+    const firstItem = list.querySelector('[role="treeitem"]');
+    (focusable || firstItem || list).tabIndex = 0;
+    const hadFocus = treePanel.contains(document.activeElement);
+    if (nodes.length) {
+      treePanel.replaceChildren(list);
+    } else {
+      const empty = document.createElement("p");
+      empty.className = "empty";
+      empty.textContent = "No completions yet.";
+      treePanel.replaceChildren(empty);
+    }
+    if (hadFocus && (focusable || firstItem)) (focusable || firstItem).focus();
+  }
+
+  function choose(item) {
+    item.focus();
+    if (item.dataset.node !== selected || stream) showNode(item.dataset.node);
+  }
+
+  treePanel.addEventListener("click", (event) => {
+    const item = event.target.closest('[role="treeitem"]');
+    if (item) choose(item);
+  });
+
+  treePanel.addEventListener("keydown", (event) => {
+    const item = event.target.closest('[role="treeitem"]');
+    if (!item) return;
+    const all = [...treePanel.querySelectorAll('[role="treeitem"]')];
+    const at = all.indexOf(item);
+    let next = null;
+    switch (event.key) {
+      case "ArrowDown": next = all[at + 1]; break;
+      case "ArrowUp": next = all[at - 1]; break;
+      case "ArrowLeft": next = item.parentElement.closest('[role="treeitem"]'); break;
+      case "ArrowRight": next = item.querySelector('[role="treeitem"]'); break;
+      case "Home": next = all[0]; break;
+      case "End": next = all[all.length - 1]; break;
+      default: return;
+    }
+    event.preventDefault();
+    if (next) choose(next);
+  });
+
+  // --- A presented run, streaming into the document ----------------------------------------
+  // Its text goes into `tail` (untinted) as deltas come; each token of a tokens frame (which
+  // follows the delta with its text) then takes its text from the tail, tinted.
+  function streamInto(doc) {
+    const generated = document.createElement("span");
+    generated.className = "document-generated";
+    generated.append(...stream.tokens.map(tokenSpan));
+    stream.tail = span("g", stream.text.slice(stream.tokenized));
+    generated.append(stream.tail);
+    show(doc, generated);
+  }
+
+  function started(frame) {
+    if (stopped) return;
+    asked++; // an answer still on its way is no longer wanted
+    const request = frame.request || {};
+    const prompt = typeof request.prompt === "string" ? request.prompt : "";
+    const suffix = typeof request.suffix === "string" ? request.suffix : "";
+    const doc = { prompt, suffix, looks: prompt.length + suffix.length ? [["p", prompt.length + suffix.length]] : [] };
+    stream = { run: frame.run, text: "", tokens: [], tokenized: 0, broken: false, doc };
+    selected = frame.run + ":0";
+    streamInto(doc);
+    say("Streaming: the presenter's run " + frame.run + ".");
+    offerFork("");
+    renderTree();
+    // Who wrote which part of its prompt: the run's looks, from its stored document.
+    const run = frame.run;
+    fetch(root.dataset.runsPath + run + "/document/?choice=0", { credentials: "same-origin" })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((found) => {
+        if (!found || !stream || stream.run !== run) return;
+        stream.doc = { prompt: found.prompt, suffix: found.suffix, looks: found.looks };
+        streamInto(stream.doc);
+      }, () => {});
+  }
+
+  function delta(frame) {
+    if (!stream || frame.run !== stream.run) return;
+    const text = frame.choices["0"];
+    if (!text) return;
+    stream.text += text;
+    stream.tail.append(document.createTextNode(text));
+  }
+
+  function tokens(frame) {
+    if (!stream || frame.run !== stream.run || stream.broken) return;
+    for (const entry of frame.choices["0"] || []) {
+      const text = String(entry[0]);
+      if (!stream.text.startsWith(text, stream.tokenized)) {
+        stream.broken = true; // these tokens do not spell the text: it stays untinted
+        return;
+      }
+      stream.tokens.push(entry);
+      stream.tokenized += text.length;
+      stream.tail.before(tokenSpan(entry));
+      // The tail holds only the text no token has taken yet: a few characters.
+      stream.tail.textContent = stream.tail.textContent.slice(text.length);
+    }
+  }
+
+  async function finished(frame) {
+    if (stopped) return;
+    const mine = stream && frame.run === stream.run;
+    if (mine) stream = null;
+    await refreshTree();
+    // The stored document, tinted as the provider's logprobs say, in place of the streamed one.
+    if (mine && frame.saved !== false && selected === frame.run + ":0") showNode(selected);
+  }
+
+  // live.state: the presenter's editor shows this node now. Followed when it moves (the
+  // viewer's own choice stays until then), not while a presented run streams.
+  function presenterAt(node) {
+    if (node === undefined || node === presenter) return;
+    presenter = node;
+    if (node && !stream) showNode(node);
+    else renderTree();
+  }
+
+  function stop() {
+    stopped = true;
+    stream = null;
+    offerFork("");
+  }
+
+  renderTree();
+  if (first) {
+    show(first, generatedOf(first));
+    captionFor(first.node);
+    offerFork(first.node);
+  }
+
+  return { started, delta, tokens, finished, presenterAt, stop };
+}

@@ -227,6 +227,15 @@ def nodes(runs) -> list[dict]:
     return result
 
 
+def hidden_runs(runs) -> set[int]:
+    """The ids of the pruned runs and of every run under them: the runs nodes() leaves out."""
+    hidden: set[int] = set()
+    for run in sorted(runs, key=lambda run: (run.created_at, run.pk)):
+        if run.pruned_at is not None or (run.parent_id is not None and run.parent_id in hidden):
+            hidden.add(run.pk)
+    return hidden
+
+
 def pruned_runs(runs) -> list[Run]:
     return [run for run in runs if run.pruned_at is not None]
 

@@ -20,6 +20,7 @@ from jsonschema import Draft202012Validator, FormatChecker, ValidationError, val
 
 from playground.json_values import is_integer
 from playground.runs.models import RunStatus
+from playground.runs.tree import LOOKS, MAX_LOOK_STRETCHES
 
 from .state import UnsavableState, check_text, parameters_schema
 
@@ -41,6 +42,8 @@ def file_schema() -> dict:
     defs["parameters"].update(parameters_schema())
     defs["promptText"]["maxLength"] = settings.PLAYGROUND_MAX_PROMPT_CHARS
     defs["runStatus"]["enum"] = list(RunStatus.values)
+    defs["looks"]["maxItems"] = MAX_LOOK_STRETCHES
+    defs["looks"]["items"]["prefixItems"][0]["enum"] = list(LOOKS)
     return schema
 
 

@@ -1,7 +1,9 @@
 """Sessions as JSON files: export (no key, no provider secret) and a strict import.
 
 The file's format is a JSON Schema (file_schema.py); an import checks a file against it
-whole before anything is created.
+whole before anything is created, then checks that its runs make a tree (runs/tree.py): a
+run's parent is a run before it in the file, by position, and has the choice, and the
+tokens, that the run grows from. The import links the new runs the same way.
 """
 
 import json
@@ -14,6 +16,7 @@ from django.utils.dateparse import parse_datetime
 
 from playground.json_values import strict_loads
 from playground.providers.models import Provider
+from playground.runs import tree
 from playground.runs.models import Run, RunStatus
 
 from .file_schema import FORMAT, VERSION, refusal
@@ -36,19 +39,38 @@ RUN_FIELDS = (
     "tokens_from_usage",
     "form_state",
 )
+# The run's place in the session's tree, besides its parent (a position in the file).
+TREE_FIELDS = ("parent_choice", "branch_token", "forced_text", "looks")
 
 
 class InvalidExport(ValueError):
     """A file that cannot be imported; the message says where and why."""
 
 
-def export_run(run: Run) -> dict:
+def _isoformat(moment) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def export_run(run: Run, positions: dict[int, int]) -> dict:
+    """positions: each run of the file's place in it, by id, which parent refers to."""
     data = {name: getattr(run, name) for name in RUN_FIELDS}
     data["created_at"] = run.created_at.isoformat()
+    data["parent"] = positions.get(run.parent_id) if run.parent_id is not None else None
+    data.update({name: getattr(run, name) for name in TREE_FIELDS})
+    data["pruned_at"] = _isoformat(run.pruned_at)
     return data
 
 
+def _exported_node(session: PlaygroundSession, positions: dict[int, int]) -> dict | None:
+    node = tree.parse_node(session.node)
+    if node is None or node[0] not in positions:
+        return None
+    return {"run": positions[node[0]], "choice": node[1]}
+
+
 def export_session(session: PlaygroundSession) -> dict:
+    runs = list(session.runs.order_by("created_at", "id"))
+    positions = {run.pk: position for position, run in enumerate(runs)}
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -60,19 +82,49 @@ def export_session(session: PlaygroundSession) -> dict:
             "model": session.model,
             "prompt": session.prompt,
             "parameters": session.parameters,
+            "looks": session.looks,
+            "node": _exported_node(session, positions),
         },
-        "runs": [export_run(run) for run in session.runs.order_by("created_at", "id")],
+        "runs": [export_run(run, positions) for run in runs],
     }
 
 
+def _node_line(run: Run, index: int, choice: dict, pruned: bool) -> str:
+    parent = (
+        tree.node_id(run.parent_id, run.parent_choice or 0) if run.parent_id is not None else None
+    )
+    line = {
+        "id": tree.node_id(run.pk, index),
+        "parent": parent,
+        "branch_token": run.branch_token,
+        "forced_text": run.forced_text,
+        "model": run.model,
+        "parameters": run.request_body,
+        "seed": run.request_body.get("seed"),
+        "usage": run.usage,
+        "text": choice.get("text", ""),
+        "finish_reason": choice.get("finish_reason"),
+        "logprobs": choice.get("logprobs"),
+        "status": run.status,
+        "pruned": pruned,
+    }
+    if run.error:
+        line["error"] = run.error
+    return json.dumps(line)
+
+
 def runs_as_jsonl(session: PlaygroundSession) -> str:
-    """One request/response pair per line, for eval tools."""
+    """One line per node of the session's tree (each choice of each run), oldest first, each
+    with its parent node: for eval tools, and for tools that rebuild the tree. A run that
+    failed before any choice has one line, for its choice 0 (README)."""
+    runs = list(session.runs.order_by("created_at", "id"))
+    hidden = tree.hidden_runs(runs)
     lines = []
-    for run in session.runs.order_by("created_at", "id"):
-        response = {"choices": run.choices, "usage": run.usage, "status": run.status}
-        if run.error:
-            response["error"] = run.error
-        lines.append(json.dumps({"request": run.request_body, "response": response}))
+    for run in runs:
+        choices = {choice.get("index"): choice for choice in run.choices}
+        for index in range(max(tree.choice_count(run), 1)):
+            choice = choices.get(index, {})
+            lines.append(_node_line(run, index, choice, run.pk in hidden))
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -121,7 +173,91 @@ def _run(data: dict, where: str) -> dict:
     run["notices"] = run.get("notices", [])[:20]
     run["form_state"] = _form_state(run.get("form_state", {}), f"{where}.form_state")
     run["created_at"] = _created_at(data.get("created_at"))
+    run["parent"] = data.get("parent")
+    run.update({name: data[name] for name in TREE_FIELDS if data.get(name) is not None})
+    run["pruned_at"] = _created_at(data.get("pruned_at"))
     return run
+
+
+def _document_length(prompt: str, suffix) -> int:
+    return len(prompt) + len(suffix if isinstance(suffix, str) else "")
+
+
+def _check_tree(runs: list[dict]) -> None:
+    """That the runs make a tree, as the editor grows one (runs/tree.py): the checks the
+    schema cannot make. A run without parent is a root, whatever else it says (its parent
+    may have been deleted)."""
+    stored = [
+        Run(request_body=run["request_body"], choices=run["choices"], status=run["status"])
+        for run in runs
+    ]
+    for position, (run, kept) in enumerate(zip(runs, stored, strict=True)):
+        where = f"runs[{position}]"
+        looks = run.get("looks")
+        length = _document_length(kept.prompt_text, kept.request_body.get("suffix"))
+        if looks and not tree.looks_are_valid(looks, length):
+            raise InvalidExport(
+                f"{where}.looks must cover its prompt and suffix exactly ({length} characters)."
+            )
+        at = run["parent"]
+        if at is None:
+            continue
+        if at >= position:
+            raise InvalidExport(
+                f"{where}.parent must be null: no run comes before the first."
+                if position == 0
+                else f"{where}.parent must be the position of an earlier run "
+                f"(0 to {position - 1}): a run grows from one made before it."
+            )
+        parent, choice = stored[at], run.get("parent_choice")
+        if choice is None:
+            raise InvalidExport(
+                f"{where}.parent_choice is missing: it says which choice of runs[{at}] "
+                "the run grows from."
+            )
+        count = tree.choice_count(parent)
+        if choice >= count:
+            raise InvalidExport(
+                f"{where}.parent_choice is {choice}, but runs[{at}] has "
+                + (f"choices 0 to {count - 1} only." if count else "no choices.")
+            )
+        branch, tokens = run.get("branch_token"), tree.choice_tokens(parent, choice)
+        if branch is not None and tokens is not None and branch > len(tokens):
+            raise InvalidExport(
+                f"{where}.branch_token is {branch}, past the end of choice {choice} "
+                f"of runs[{at}] ({len(tokens)} tokens)."
+            )
+        made, parent_made = run["created_at"], runs[at]["created_at"]
+        # A run that comes without a time is made at the import, after every run with one.
+        if made is not None and (parent_made is None or made < parent_made):
+            raise InvalidExport(
+                f"{where}.created_at is before that of its parent, runs[{at}] (a run without "
+                "one counts as made at the import)."
+            )
+
+
+def _session_tree(session: dict, parameters: dict, runs: list[dict]) -> dict:
+    """The editor's looks and node, checked against the file's prompt and runs."""
+    prompt = session.get("prompt", "")
+    looks = session.get("looks") or []
+    length = _document_length(prompt, parameters.get("suffix"))
+    if looks and not tree.looks_are_valid(looks, length):
+        raise InvalidExport(
+            f"session.looks must cover its prompt and suffix exactly ({length} characters)."
+        )
+    node = session.get("node")
+    if node is not None:
+        at, choice = node["run"], node["choice"]
+        if at >= len(runs):
+            raise InvalidExport(f"session.node names runs[{at}], which the file does not have.")
+        count = tree.choice_count(
+            Run(request_body=runs[at]["request_body"], choices=runs[at]["choices"])
+        )
+        if choice >= max(count, 1):
+            raise InvalidExport(
+                f"session.node names choice {choice} of runs[{at}], which has no such choice."
+            )
+    return {"looks": looks, "node": node}
 
 
 def too_large_message(limit: int) -> str:
@@ -146,13 +282,17 @@ def parse_export(raw: bytes) -> dict:
     if reason:
         raise InvalidExport(reason)
     session = data["session"]
+    parameters = _parameters(session.get("parameters", {}), "session.parameters")
+    runs = [_run(run, f"runs[{i}]") for i, run in enumerate(data.get("runs", []))]
+    _check_tree(runs)
     return {
         "title": session.get("title", ""),
         "title_is_custom": session.get("title_is_custom", False),
         "model": session.get("model", ""),
         "prompt": session.get("prompt", ""),
-        "parameters": _parameters(session.get("parameters", {}), "session.parameters"),
-        "runs": [_run(run, f"runs[{i}]") for i, run in enumerate(data.get("runs", []))],
+        "parameters": parameters,
+        "runs": runs,
+        **_session_tree(session, parameters, runs),
     }
 
 
@@ -168,14 +308,25 @@ def import_session(parsed: dict, user) -> PlaygroundSession:
         model=parsed["model"],
         prompt=parsed["prompt"],
         parameters=parsed["parameters"],
+        looks=parsed["looks"],
     )
+    created: list[Run] = []
     for run_data in parsed["runs"]:
-        created_at = run_data.pop("created_at")
-        run = Run.objects.create(owner=user, session=session, provider=None, **run_data)
+        fields = dict(run_data)
+        created_at, at = fields.pop("created_at"), fields.pop("parent")
+        parent = created[at] if at is not None else None
+        run = Run.objects.create(
+            owner=user, session=session, provider=None, parent=parent, **fields
+        )
         if created_at:
             Run.objects.filter(pk=run.pk).update(created_at=created_at)
+        created.append(run)
+    update = ["node"]
+    node = parsed["node"]
+    session.node = tree.node_id(created[node["run"]].pk, node["choice"]) if node else ""
     last = session.runs.order_by("-created_at").first()
     if last:
         session.last_run_at = last.created_at
-        session.save(update_fields=["last_run_at"])
+        update.append("last_run_at")
+    session.save(update_fields=update)
     return session

@@ -1,10 +1,18 @@
-"""A viewer's own copy of a shared session: same prompt, parameters and runs, no secrets."""
+"""A viewer's own copy of a shared session, no secrets: the whole of it, or one node's.
+
+The whole session: its prompt, parameters and every run viewers see (tree_view.py), linked
+as they were. At a node: a session whose document is that node's (its prompt, the choice's
+text, its suffix, with who wrote what), with the runs on the path from the root to it.
+"""
 
 from django.db import transaction
 
 from playground.providers.models import Provider
+from playground.runs import tree
 from playground.runs.models import Run
 from playground.sessions.models import PlaygroundSession
+
+from .tree_view import shown_node, visible_runs
 
 RUN_COPY_FIELDS = (
     "provider_name",
@@ -22,6 +30,11 @@ RUN_COPY_FIELDS = (
     "total_ms",
     "completion_tokens",
     "tokens_from_usage",
+    # Its place in the tree; parent is set to the parent's copy.
+    "parent_choice",
+    "branch_token",
+    "forced_text",
+    "looks",
 )
 
 
@@ -32,10 +45,68 @@ def _provider_for(viewer, provider: Provider | None) -> Provider | None:
     return Provider.objects.default_for(viewer)
 
 
+def _copy_runs(runs: list[Run], fork: PlaygroundSession, viewer, provider) -> dict[int, Run]:
+    """Copies runs (oldest first, each parent before its children) into the fork, with their
+    tree links pointing at the copies: {original id: copy}."""
+    copies: dict[int, Run] = {}
+    for run in runs:
+        copy = Run.objects.create(
+            owner=viewer,
+            session=fork,
+            provider=_provider_for(viewer, run.provider) if run.provider_id else None,
+            form_state={**run.form_state, "provider": str(provider.pk if provider else "")},
+            parent=copies.get(run.parent_id) if run.parent_id is not None else None,
+            **{name: getattr(run, name) for name in RUN_COPY_FIELDS},
+        )
+        Run.objects.filter(pk=copy.pk).update(created_at=run.created_at)
+        copies[run.pk] = copy
+    return copies
+
+
+def _copied_node(text: str, copies: dict[int, Run]) -> str:
+    node = tree.parse_node(text)
+    return tree.node_id(copies[node[0]].pk, node[1]) if node and node[0] in copies else ""
+
+
+def _looks_with_text(document: dict) -> list:
+    """The looks of prompt + the choice's text + suffix: the text generated, in its place."""
+    stretches, at, cut = [], 0, len(document["prompt"])
+    for look, size in document["looks"]:
+        if at < cut < at + size:
+            stretches += [[look, cut - at], ["g", len(document["text"])], [look, at + size - cut]]
+        else:
+            if at == cut:
+                stretches.append(["g", len(document["text"])])
+            stretches.append([look, size])
+        at += size
+    if at == cut:
+        stretches.append(["g", len(document["text"])])
+    looks: list = []
+    for look, size in stretches:
+        if size and looks and looks[-1][0] == look:
+            looks[-1][1] += size
+        elif size:
+            looks.append([look, size])
+    return looks
+
+
+def _path(runs: list[Run], run: Run) -> list[Run]:
+    """run and its ancestors, the root first."""
+    by_id = {each.pk: each for each in runs}
+    path = [run]
+    while path[-1].parent_id in by_id:
+        path.append(by_id[path[-1].parent_id])
+    return path[::-1]
+
+
 @transaction.atomic
-def fork_session(session: PlaygroundSession, viewer) -> PlaygroundSession:
+def fork_session(
+    session: PlaygroundSession, viewer, node: tuple[Run, int] | None = None
+) -> PlaygroundSession:
+    """node: a node viewers may see (tree_view.visible_node), to fork at; None, the whole."""
     provider = _provider_for(viewer, session.provider)
-    fork = PlaygroundSession.objects.create(
+    runs = visible_runs(session)
+    fork = PlaygroundSession(
         owner=viewer,
         title=f"Fork of {session.display_title}"[:200],
         title_is_custom=True,
@@ -43,15 +114,22 @@ def fork_session(session: PlaygroundSession, viewer) -> PlaygroundSession:
         model=session.model,
         prompt=session.prompt,
         parameters=session.parameters,
+        looks=session.looks,
         last_run_at=session.last_run_at,
     )
-    for run in session.runs.order_by("created_at", "id"):
-        copy = Run.objects.create(
-            owner=viewer,
-            session=fork,
-            provider=_provider_for(viewer, run.provider) if run.provider_id else None,
-            form_state={**run.form_state, "provider": str(provider.pk if provider else "")},
-            **{name: getattr(run, name) for name in RUN_COPY_FIELDS},
-        )
-        Run.objects.filter(pk=copy.pk).update(created_at=run.created_at)
+    if node is not None:
+        run, choice = node
+        document = tree.document(run, choice)
+        runs = _path(runs, run)
+        fork.model = run.model
+        fork.prompt = document["prompt"] + document["text"] + document["suffix"]
+        # The whole document is the prompt now, as the editor keeps it after a save.
+        fork.parameters = {**session.parameters, "suffix": ""}
+        fork.looks = _looks_with_text(document)
+    fork.save()
+    copies = _copy_runs(runs, fork, viewer, provider)
+    fork.node = _copied_node(
+        tree.node_id(node[0].pk, node[1]) if node else shown_node(session), copies
+    )
+    fork.save(update_fields=["node"])
     return fork

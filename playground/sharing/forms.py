@@ -1,6 +1,7 @@
 from django import forms
 
 from .models import SessionShare, Visibility
+from .tree_view import visible_node
 
 
 class ShareForm(forms.ModelForm):
@@ -20,3 +21,24 @@ class ShareForm(forms.ModelForm):
         if cleaned.get("visibility") == Visibility.TEAM and not cleaned.get("team"):
             self.add_error("team", "Choose the team to share with.")
         return cleaned
+
+
+class ForkForm(forms.Form):
+    """A fork of a shared session: of a node of its tree, or (no node) of the whole."""
+
+    node = forms.CharField(required=False, max_length=40)
+
+    def __init__(self, data, *, session):
+        super().__init__(data)
+        self.session = session
+
+    def clean_node(self):
+        text = self.cleaned_data["node"]
+        if not text:
+            return None
+        found = visible_node(self.session, text)
+        if found is None:
+            raise forms.ValidationError(
+                "That node is no longer in the shared session's tree: reload the page."
+            )
+        return found

@@ -18,6 +18,7 @@ from django.utils import timezone
 from playground.redis_outage import redis_answers
 
 from .models import LiveViewer, SessionShare, Visibility
+from .tree_view import shown_node
 
 logger = logging.getLogger(__name__)
 
@@ -169,7 +170,8 @@ def _is_set(value) -> bool:
 
 
 def public_state(session) -> dict:
-    """What viewers may see of the form: no provider id, key or header, only names."""
+    """What viewers may see of the form: no provider id, key or header, only names; and the
+    node of the tree the owner's editor shows (its document is the prompt), "" for none."""
     return {
         "title": session.display_title,
         "prompt": session.prompt,
@@ -178,6 +180,7 @@ def public_state(session) -> dict:
         "parameters": {
             name: value for name, value in (session.parameters or {}).items() if _is_set(value)
         },
+        "node": shown_node(session),
     }
 
 

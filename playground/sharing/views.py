@@ -2,19 +2,21 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from playground.runs import tree
 from playground.runs.cards import render_run_card
 from playground.sessions.models import PlaygroundSession
 from playground.sessions.views import render_session_page
 
 from .access import ACCESS_ENDED, share_for_team_member, share_for_token
 from .fork import fork_session
-from .forms import ShareForm
+from .forms import ForkForm, ShareForm
 from .live import live_mode_available, public_state, send_to_viewers_now, shown_state
 from .models import SessionShare, Visibility, new_token
+from .tree_view import has_choice, visible_node, visible_run, visible_runs
 
 
 def _own_share(request, pk) -> SessionShare:
@@ -80,19 +82,26 @@ def share_revoke(request, pk):
 
 def _render_shared(request, share, watch_path, page_path):
     session = share.session
-    runs = session.runs.order_by("-created_at", "-id")
+    runs = visible_runs(session)
+    state = public_state(session)
+    shown = visible_node(session, state["node"]) if state["node"] else None
     return render(
         request,
         "sharing/shared_session.html",
         {
             "share": share,
             "session": session,
-            "state": shown_state(public_state(session)),
-            "runs": runs,
+            "state": shown_state(state),
+            "runs": runs[::-1],
+            "tree_nodes": tree.nodes(runs),
+            # The document of the node the owner's editor shows, for the page to start with.
+            "document": tree.document(*shown) if shown else None,
             "read_only": True,
             "watch_path": watch_path,
             "fork_url": f"{page_path}fork/",
-            # Where the page fetches a run's card that was too large for its socket.
+            "tree_url": f"{page_path}tree/",
+            # Where the page fetches a run's card that was too large for its socket, and a
+            # node's document (runs/<id>/document/).
             "runs_path": f"{page_path}runs/",
             "access_ended": ACCESS_ENDED,
             "live_unavailable": not live_mode_available(),
@@ -128,9 +137,48 @@ def team_run(request, pk, run_pk):
 
 
 def _shared_card(request, share, run_pk, page_path):
-    run = get_object_or_404(share.session.runs, pk=run_pk)
+    run = visible_run(share.session, run_pk)
+    if run is None:
+        raise Http404("No such run in this shared session.")
     card = render_run_card(run, read_only=True, request=request, runs_path=f"{page_path}runs/")
     return HttpResponse(card)
+
+
+@require_GET
+def shared_tree(request, token):
+    """The nodes of the shared session's tree, as the share page lists them."""
+    return _tree(share_for_token(token, request.user))
+
+
+@login_required
+@require_GET
+def team_tree(request, pk):
+    return _tree(share_for_team_member(pk, request.user))
+
+
+def _tree(share):
+    return JsonResponse({"nodes": tree.nodes(visible_runs(share.session))})
+
+
+@require_GET
+def shared_document(request, token, run_pk):
+    """A node's document (its prompt, the choice's text and tokens, its suffix, with who
+    wrote what), as the owner's editor gets it: the share page shows the node chosen."""
+    return _document(request, share_for_token(token, request.user), run_pk)
+
+
+@login_required
+@require_GET
+def team_document(request, pk, run_pk):
+    return _document(request, share_for_team_member(pk, request.user), run_pk)
+
+
+def _document(request, share, run_pk):
+    run = visible_run(share.session, run_pk)
+    choice = request.GET.get("choice", "0")
+    if run is None or not choice.isdigit() or not has_choice(run, int(choice)):
+        return JsonResponse({"error": "This shared session has no such node."}, status=404)
+    return JsonResponse(tree.document(run, int(choice)))
 
 
 @login_required
@@ -147,8 +195,18 @@ def fork_team(request, pk):
 
 
 def _forked(request, share):
-    fork = fork_session(share.session, request.user)
-    messages.success(request, f"Forked into your sessions as “{fork.title}”.")
+    # Access was checked just now (share_for_token, share_for_team_member): a fork needs
+    # the grant as it is when it is asked for, not as it was when the page opened.
+    form = ForkForm(request.POST, session=share.session)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, f"Nothing was forked: {error}")
+        return redirect(request.path.removesuffix("fork/"))
+    node = form.cleaned_data["node"]
+    fork = fork_session(share.session, request.user, node)
+    where = " at the node you chose" if node else ""
+    messages.success(request, f"Forked into your sessions{where} as “{fork.title}”.")
     return redirect("session_detail", pk=fork.pk)
 
 

@@ -29,6 +29,8 @@ def test_it_downloads_the_session_as_json(alice_client, session, run):
         "model": "fake-model",
         "prompt": "The capital of France is",
         "parameters": session.parameters,
+        "looks": [],
+        "node": None,
     }
 
 

@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from playground.sharing.models import SessionShare, Visibility, new_token
 
@@ -63,6 +64,55 @@ def link_share(alice_session):
 @pytest.fixture
 def team_share(alice_session, team):
     return SessionShare.objects.create(session=alice_session, visibility=Visibility.TEAM, team=team)
+
+
+@pytest.fixture
+def branched(alice, alice_session):
+    """alice_session's tree grows: a branch from the first run's second token, with " in"
+    put there, whose document ends with a suffix; and a pruned branch with a run under it.
+    The owner's editor shows the branch. {"root", "branch", "pruned", "under"}: the runs."""
+    root = alice_session.runs.get()
+    prompt = "Hi drops on in"
+    branch = make_run(
+        alice,
+        session=alice_session,
+        request_body={"model": "fake-model", "prompt": prompt, "suffix": "!", "logprobs": 1},
+        choices=[
+            {
+                "index": 0,
+                "text": " <i>the</i> roof",
+                "logprobs": {
+                    "tokens": [" <i>the</i>", " roof"],
+                    "token_logprobs": [-0.05, -2.0],
+                    "top_logprobs": [{" <i>the</i>": -0.05}, {" roof": -2.0, " car": -0.4}],
+                },
+                "finish_reason": "length",
+            }
+        ],
+        parent=root,
+        parent_choice=0,
+        branch_token=2,
+        forced_text=" in",
+        looks=[["p", 2], ["g", 9], ["e", 3], ["p", 1]],
+    )
+    pruned = make_run(
+        alice,
+        session=alice_session,
+        choices=[{"index": 0, "text": " PRUNED-TEXT", "logprobs": None, "finish_reason": "stop"}],
+        parent=root,
+        parent_choice=0,
+        pruned_at=timezone.now(),
+    )
+    under = make_run(
+        alice,
+        session=alice_session,
+        choices=[{"index": 0, "text": " UNDER-PRUNED", "logprobs": None, "finish_reason": "stop"}],
+        parent=pruned,
+        parent_choice=0,
+    )
+    alice_session.node = f"{branch.pk}:0"
+    alice_session.save()
+    return {"root": root, "branch": branch, "pruned": pruned, "under": under}
 
 
 __all__ = ["make_run"]
