@@ -404,9 +404,7 @@
       return (p >= 10 ? p.toFixed(0) : p >= 1 ? p.toFixed(1) : p.toFixed(2)) + "%";
     }
 
-    function visible(text) {
-      return JSON.stringify(text).slice(1, -1);
-    }
+    const visible = TreePanel.visible;
 
     let tokenShown = null;
     function showToken() {
@@ -577,118 +575,24 @@
       if (legend) legend.hidden = !probabilities.checked;
     }
 
-    // --- The tree panel ----------------------------------------------------------------------
-    function children(of) {
-      return nodes.filter((node) => (node.parent || null) === of);
-    }
-
-    function describe(node) {
-      const parts = [node.model];
-      if (node.temperature !== undefined && node.temperature !== null) parts.push("T " + node.temperature);
-      if (node.seed !== undefined && node.seed !== null) parts.push("seed " + node.seed);
-      if (node.tokens) parts.push(node.tokens + " tokens");
-      if (typeof node.mean_probability === "number") parts.push("mean p " + node.mean_probability.toFixed(2));
-      if (node.status !== "completed") parts.push(node.status);
-      return parts.join(" · ");
-    }
+    // --- The tree panel (tree_panel.js) ---------------------------------------------------------
+    const treeView = TreePanel(treePanel, {
+      empty: "No completions yet: each one you generate becomes a node here.",
+      choose(item) {
+        item.focus();
+        if (nodeInput.value !== item.dataset.node) loadNode(item.dataset.node);
+      },
+      keys: {
+        Delete: (item) => prune(item.dataset.node),
+        Backspace: (item) => prune(item.dataset.node),
+        Enter: () => textarea.focus(),
+        " ": () => textarea.focus(),
+      },
+    });
 
     function renderTree() {
-      if (!treePanel) return;
-      const selected = nodeInput.value;
-      const ids = new Set(nodes.map((node) => node.id));
-      const roots = nodes.filter((node) => !node.parent || !ids.has(node.parent));
-      const list = document.createElement("ul");
-      list.setAttribute("role", "tree");
-      list.setAttribute("aria-label", "Branches of this session");
-      let focusable = null;
-      function add(node, into, level) {
-        const item = document.createElement("li");
-        item.setAttribute("role", "treeitem");
-        item.setAttribute("aria-level", String(level));
-        item.dataset.node = node.id;
-        item.tabIndex = -1;
-        item.setAttribute("aria-selected", node.id === selected ? "true" : "false");
-        const label = document.createElement("span");
-        label.className = "node-label";
-        if (node.forced_text) {
-          const forced = document.createElement("span");
-          forced.className = "node-forced";
-          forced.textContent = "“" + visible(node.forced_text) + "” ";
-          label.append(forced);
-        }
-        label.append(document.createTextNode(node.label));
-        const meta = document.createElement("span");
-        meta.className = "node-meta";
-        meta.textContent = describe(node);
-        item.append(label, meta);
-        if (node.id === selected) focusable = item;
-        into.append(item);
-        const kids = children(node.id);
-        if (kids.length) {
-          item.setAttribute("aria-expanded", "true");
-          const group = document.createElement("ul");
-          group.setAttribute("role", "group");
-          for (const kid of kids) add(kid, group, level + 1);
-          item.append(group);
-        }
-      }
-      for (const root of roots) add(root, list, 1);
-      const first = list.querySelector('[role="treeitem"]');
-      (focusable || first || list).tabIndex = 0;
-      const hadFocus = treePanel.contains(document.activeElement);
-      treePanel.replaceChildren(nodes.length ? list : emptyTree());
-      if (hadFocus && (focusable || first)) (focusable || first).focus();
+      treeView.show(nodes, nodeInput.value);
     }
-
-    function emptyTree() {
-      const p = document.createElement("p");
-      p.className = "empty";
-      p.textContent = "No completions yet: each one you generate becomes a node here.";
-      return p;
-    }
-
-    function items() {
-      return [...treePanel.querySelectorAll('[role="treeitem"]')];
-    }
-
-    treePanel.addEventListener("click", (event) => {
-      const item = event.target.closest('[role="treeitem"]');
-      if (item) select(item);
-    });
-
-    function select(item) {
-      item.focus();
-      if (nodeInput.value !== item.dataset.node) loadNode(item.dataset.node);
-    }
-
-    treePanel.addEventListener("keydown", (event) => {
-      const item = event.target.closest('[role="treeitem"]');
-      if (!item) return;
-      const all = items();
-      const at = all.indexOf(item);
-      let next = null;
-      switch (event.key) {
-        case "ArrowDown": next = all[at + 1]; break;
-        case "ArrowUp": next = all[at - 1]; break;
-        case "ArrowLeft": next = item.parentElement.closest('[role="treeitem"]'); break;
-        case "ArrowRight": next = item.querySelector('[role="treeitem"]'); break;
-        case "Home": next = all[0]; break;
-        case "End": next = all[all.length - 1]; break;
-        case "Delete":
-        case "Backspace":
-          event.preventDefault();
-          prune(item.dataset.node);
-          return;
-        case "Enter":
-        case " ":
-          event.preventDefault();
-          textarea.focus();
-          return;
-        default: return;
-      }
-      event.preventDefault();
-      if (next) select(next);
-    });
 
     let lastPruned = null;
     async function prune(id) {
@@ -759,10 +663,7 @@
         showCaretState();
       },
       get capabilities() { return capabilities; },
-      focusTree() {
-        const item = treePanel.querySelector('[role="treeitem"][tabindex="0"]');
-        if (item) item.focus();
-      },
+      focusTree: () => treeView.focus(),
       say,
     };
   }

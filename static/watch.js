@@ -128,10 +128,6 @@ function SharedTree(root) {
   let asked = 0; // the latest document asked for: an older answer is dropped
   let stopped = false;
 
-  function visible(text) {
-    return JSON.stringify(text).slice(1, -1);
-  }
-
   function percent(lp) {
     return (Math.exp(Math.min(lp, 0)) * 100).toFixed(2) + "%";
   }
@@ -195,16 +191,6 @@ function SharedTree(root) {
     return nodes.find((node) => node.id === id) || null;
   }
 
-  function describe(node) {
-    const parts = [node.model];
-    if (node.temperature !== undefined && node.temperature !== null) parts.push("T " + node.temperature);
-    if (node.seed !== undefined && node.seed !== null) parts.push("seed " + node.seed);
-    if (node.tokens) parts.push(node.tokens + " tokens");
-    if (typeof node.mean_probability === "number") parts.push("mean p " + node.mean_probability.toFixed(2));
-    if (node.status !== "completed") parts.push(node.status);
-    return parts.join(" · ");
-  }
-
   function say(text) {
     caption.textContent = text;
   }
@@ -218,7 +204,7 @@ function SharedTree(root) {
   function captionFor(id) {
     const node = nodeById(id);
     const whose = id && id === presenter ? " (the presenter's)" : "";
-    say("Node " + id + whose + (node ? ": " + describe(node) : ""));
+    say("Node " + id + whose + (node ? ": " + TreePanel.describe(node) : ""));
   }
 
   async function refreshTree() {
@@ -251,88 +237,19 @@ function SharedTree(root) {
     renderTree();
   }
 
-  // --- The tree panel, read-only ---------------------------------------------------------
+  // --- The tree panel, read-only (tree_panel.js) ----------------------------------------
+  const treeView = TreePanel(treePanel, {
+    empty: "No completions yet.",
+    meta: (node) => (node.id === presenter ? " · presenter" : ""),
+    choose(item) {
+      item.focus();
+      if (item.dataset.node !== selected || stream) showNode(item.dataset.node);
+    },
+  });
+
   function renderTree() {
-    const ids = new Set(nodes.map((node) => node.id));
-    const roots = nodes.filter((node) => !node.parent || !ids.has(node.parent));
-    const list = document.createElement("ul");
-    list.setAttribute("role", "tree");
-    list.setAttribute("aria-label", "Branches of this session");
-    let focusable = null;
-    function add(node, into, level) {
-      const item = document.createElement("li");
-      item.setAttribute("role", "treeitem");
-      item.setAttribute("aria-level", String(level));
-      item.setAttribute("aria-selected", node.id === selected ? "true" : "false");
-      item.dataset.node = node.id;
-      item.tabIndex = -1;
-      const label = document.createElement("span");
-      label.className = "node-label";
-      if (node.forced_text) {
-        const forced = document.createElement("span");
-        forced.className = "node-forced";
-        forced.textContent = "“" + visible(node.forced_text) + "” ";
-        label.append(forced);
-      }
-      label.append(document.createTextNode(node.label));
-      const meta = document.createElement("span");
-      meta.className = "node-meta";
-      meta.textContent = describe(node) + (node.id === presenter ? " · presenter" : "");
-      item.append(label, meta);
-      if (node.id === selected) focusable = item;
-      into.append(item);
-      const kids = nodes.filter((kid) => kid.parent === node.id);
-      if (kids.length) {
-        item.setAttribute("aria-expanded", "true");
-        const group = document.createElement("ul");
-        group.setAttribute("role", "group");
-        for (const kid of kids) add(kid, group, level + 1);
-        item.append(group);
-      }
-    }
-    for (const node of roots) add(node, list, 1);
-    const firstItem = list.querySelector('[role="treeitem"]');
-    (focusable || firstItem || list).tabIndex = 0;
-    const hadFocus = treePanel.contains(document.activeElement);
-    if (nodes.length) {
-      treePanel.replaceChildren(list);
-    } else {
-      const empty = document.createElement("p");
-      empty.className = "empty";
-      empty.textContent = "No completions yet.";
-      treePanel.replaceChildren(empty);
-    }
-    if (hadFocus && (focusable || firstItem)) (focusable || firstItem).focus();
+    treeView.show(nodes, selected);
   }
-
-  function choose(item) {
-    item.focus();
-    if (item.dataset.node !== selected || stream) showNode(item.dataset.node);
-  }
-
-  treePanel.addEventListener("click", (event) => {
-    const item = event.target.closest('[role="treeitem"]');
-    if (item) choose(item);
-  });
-
-  treePanel.addEventListener("keydown", (event) => {
-    const item = event.target.closest('[role="treeitem"]');
-    if (!item) return;
-    const all = [...treePanel.querySelectorAll('[role="treeitem"]')];
-    const at = all.indexOf(item);
-    let next = null;
-    switch (event.key) {
-      case "ArrowDown": next = all[at + 1]; break;
-      case "ArrowUp": next = all[at - 1]; break;
-      case "ArrowLeft": next = item.parentElement.closest('[role="treeitem"]'); break;
-      case "ArrowRight": next = item.querySelector('[role="treeitem"]'); break;
-      case "Home": next = all[0]; break;
-      case "End": next = all[all.length - 1]; break;
-      default: return;
-    }
-    event.preventDefault();
-    if (next) choose(next);
-  });
 
   // --- A presented run, streaming into the document ----------------------------------------
   // Its text goes into `tail` (untinted) as deltas come; each token of a tokens frame (which

@@ -183,7 +183,7 @@ def document(run: Run, index: int) -> dict:
     }
 
 
-def _label(text: str, forced: str) -> str:
+def _label(text: str) -> str:
     words = " ".join(text.split())
     return (words[:48] + "…") if len(words) > 48 else (words or "(no text)")
 
@@ -191,14 +191,12 @@ def _label(text: str, forced: str) -> str:
 def nodes(runs) -> list[dict]:
     """The tree's nodes, oldest first, leaving out pruned runs and everything under them."""
     ordered = sorted(runs, key=lambda run: (run.created_at, run.pk))
-    pruned = set()
+    hidden = hidden_runs(ordered)
     result = []
     for run in ordered:
-        if run.pruned_at is not None or (run.parent_id is not None and run.parent_id in pruned):
-            pruned.add(run.pk)
+        if run.pk in hidden:
             continue
-        count = choice_count(run)
-        for index in range(count):
+        for index in range(choice_count(run)):
             text, tokens = _generated(run, _choice(run, index))
             probability = None
             if tokens:
@@ -211,13 +209,13 @@ def nodes(runs) -> list[dict]:
                     "run": run.pk,
                     "choice": index,
                     "parent": node_id(run.parent_id, run.parent_choice or 0)
-                    if run.parent_id is not None and run.parent_id not in pruned
+                    if run.parent_id is not None
                     else None,
                     "branch_token": run.branch_token,
                     "forced_text": run.forced_text,
                     "model": run.model,
                     "status": run.status,
-                    "label": _label(text, run.forced_text),
+                    "label": _label(text),
                     "tokens": len(tokens) if tokens else None,
                     "mean_probability": probability,
                     "temperature": run.request_body.get("temperature"),
@@ -234,16 +232,3 @@ def hidden_runs(runs) -> set[int]:
         if run.pruned_at is not None or (run.parent_id is not None and run.parent_id in hidden):
             hidden.add(run.pk)
     return hidden
-
-
-def pruned_runs(runs) -> list[Run]:
-    return [run for run in runs if run.pruned_at is not None]
-
-
-def subtree(run: Run) -> list[int]:
-    """The ids of run and every run under it."""
-    ids, frontier = [run.pk], [run.pk]
-    while frontier:
-        frontier = list(Run.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
-        ids += frontier
-    return ids

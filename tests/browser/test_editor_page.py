@@ -192,7 +192,7 @@ def test_probabilities_tint_tokens_as_they_stream_with_a_legend_in_two_modes(ali
     # The switch asked for as many alternatives as an unmeasured provider surely allows.
     assert upstream.completion_requests[0].body["logprobs"] == 5
 
-    page.get_by_label(re.compile("^surprisal")).check()
+    page.get_by_role("radio", name=re.compile("surprisal")).check()
     expect(legend).to_contain_text("bits")
     # -log2(e^-2.3) = 3.3 bits.
     expect(tinted.nth(1)).to_have_class(re.compile(r"\bs3\b"))
