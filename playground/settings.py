@@ -225,6 +225,11 @@ PLAYGROUND_MAX_SOCKET_MESSAGE_BYTES = env.int(
 # Per user, across all their tabs and server processes; 0 turns a cap off.
 PLAYGROUND_MAX_CONCURRENT_RUNS = env.int("PLAYGROUND_MAX_CONCURRENT_RUNS", default=4)
 PLAYGROUND_RUNS_PER_MINUTE = env.int("PLAYGROUND_RUNS_PER_MINUTE", default=30)
+# The explorer's and prompt scoring's one-token requests, which are no runs: per user, in any
+# 60 seconds, across tabs and processes (through the cache: Redis when REDIS_URL is set).
+PLAYGROUND_EXPLORE_REQUESTS_PER_MINUTE = env.int(
+    "PLAYGROUND_EXPLORE_REQUESTS_PER_MINUTE", default=240
+)
 # From the OpenAI SDK's conventions: a shared provider is made from these at start.
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")

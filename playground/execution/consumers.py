@@ -1,8 +1,10 @@
 """The playground socket: validates run requests, starts and stops runs, relays their frames.
 
-Client → server: {"action": "run", ...form fields...}, {"action": "stop"} or {"action": "ping"}.
+Client → server: {"action": "run", ...form fields...}, {"action": "stop"}, {"action": "ping"},
+and {"action": "explore" or "score", "request": id, ...form fields...} (exploring.py).
 Server → client: run.started, delta, tokens (each token's logprobs, after the delta with its
-text), run.finished, form.invalid and error frames (README).
+text), run.finished, form.invalid, explore.result, score.result, their .error frames and
+error frames (README).
 The socket lives only as long as its login: see accounts/sockets.py.
 
 The apps above extend it through one hook, relay_for(run), and their own actions
@@ -28,6 +30,7 @@ from playground.sockets.outgoing import MAX_FRAME_BYTES, fit
 
 from .accumulator import CompletionAccumulator
 from .execution import NOT_SAVED, RunExecution
+from .exploring import Kind, Lookup, answer, prepare, request_id
 from .launch import launch_run
 
 logger = logging.getLogger(__name__)
@@ -35,6 +38,12 @@ logger = logging.getLogger(__name__)
 DATABASE_DOWN = (
     "The database cannot be reached right now, so the run was not started. Try again in a moment."
 )
+
+DATABASE_DOWN_LOOKUP = (
+    "The database cannot be reached right now, so nothing was sent. Try again in a moment."
+)
+# The answer to an explorer or scoring request that a newer one of its kind replaced.
+SUPERSEDED = "Superseded by a newer request of this kind from this page; it was cancelled."
 
 # A run's task gets this long to save its final state after a stop or disconnect.
 SHUTDOWN_GRACE_SECONDS = 5
@@ -84,6 +93,12 @@ class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketC
 
     run_task: asyncio.Task | None = None
     execution: RunExecution | None = None
+    # The explorer's and scoring's request in flight, of each kind: (its id, its task).
+    lookups: dict[Kind, tuple[str | int, asyncio.Task]]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lookups = {}
 
     async def connect(self):
         if not self.scope["user"].is_authenticated:
@@ -98,6 +113,7 @@ class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketC
     async def disconnect(self, code):
         await self.leave_user_group()
         # Closing the tab stops the run: cancelling closes the upstream connection.
+        await self._cancel_lookups()
         await self._stop_run_task()
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
@@ -110,7 +126,13 @@ class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketC
 
     def action_handlers(self) -> dict:
         """The client's actions and their handlers; a subclass adds its own."""
-        return {"run": self.handle_run, "stop": self.handle_stop, "ping": self.handle_ping}
+        return {
+            "run": self.handle_run,
+            "stop": self.handle_stop,
+            "explore": self.handle_explore,
+            "score": self.handle_score,
+            "ping": self.handle_ping,
+        }
 
     async def receive_json(self, content, **kwargs):
         handlers = self.action_handlers()
@@ -226,7 +248,79 @@ class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketC
             self.execution.stop(reason)
             await asyncio.wait([task], timeout=SHUTDOWN_GRACE_SECONDS)
 
+    async def handle_explore(self, content):
+        await self._look_up(Kind.EXPLORE, content)
+
+    async def handle_score(self, content):
+        await self._look_up(Kind.SCORE, content)
+
+    async def _look_up(self, kind: Kind, content: dict) -> None:
+        """Starts an explorer or scoring request beside whatever runs: a run's stop leaves
+        it alone, and it leaves the run alone. A newer one of the same kind supersedes it."""
+        request = request_id(content)
+        if request is None:
+            await self.send_frame(
+                {
+                    "type": "error",
+                    "error": f"A {kind} message needs a request id: a string of at most 100 "
+                    "characters, or a whole number.",
+                }
+            )
+            return
+        await self._supersede(kind)
+        try:
+            lookup = await database_sync_to_async(self._prepare_if_logged_in)(
+                kind, request, content
+            )
+        except DatabaseError:
+            logger.warning("Could not prepare a %s request", kind, exc_info=True)
+            await self.send_frame(Lookup(kind, request).error_frame(DATABASE_DOWN_LOOKUP))
+            return
+        if lookup is None:
+            await self.revoke_access()
+            return
+        if lookup.error:
+            await self.send_frame(lookup.error_frame(lookup.error))
+            return
+        task = asyncio.create_task(self._answer_lookup(lookup))
+        self.lookups[kind] = (request, task)
+
+    def _prepare_if_logged_in(self, kind: Kind, request, content) -> Lookup | None:
+        # As for a run: a socket whose login ended sends nothing upstream.
+        if not self.has_access_now():
+            return None
+        return prepare(self.scope["user"], kind, request, content)
+
+    async def _answer_lookup(self, lookup: Lookup) -> None:
+        frame = await answer(lookup)
+        # No await since answer() returned: a newer request that finds this one still in
+        # self.lookups cancels it before it can send.
+        current = self.lookups.get(lookup.kind)
+        if current is not None and current[1] is asyncio.current_task():
+            del self.lookups[lookup.kind]
+        await self.send_frame(frame)
+
+    async def _supersede(self, kind: Kind) -> None:
+        """Cancels the request of this kind in flight, if any (closing its connection), and
+        answers it, so that every request gets one answer."""
+        in_flight = self.lookups.pop(kind, None)
+        if in_flight is None:
+            return
+        request, task = in_flight
+        task.cancel()
+        await self.send_frame(Lookup(kind, request).error_frame(SUPERSEDED))
+
+    async def _cancel_lookups(self) -> None:
+        tasks = [task for _, task in self.lookups.values()]
+        self.lookups.clear()
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            # Cancelled, they only close their connections: a moment.
+            await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
+
     async def on_access_revoked(self):
+        await self._cancel_lookups()
         await self._stop_run_task(LOGIN_ENDED_DURING_RUN)
 
     async def send_frame(self, frame: dict) -> None:

@@ -112,3 +112,31 @@ async def frames_until_closed(socket, timeout=5):
         if message["type"] == "websocket.close":
             return frames, message.get("code")
         frames.append(json.loads(message["text"]))
+
+
+def explore_message(provider, request="e1", prompt="Once upon a", logprobs=5, **fields):
+    """An explore message as the page sends it: the form's fields, the text before the cursor."""
+    return {
+        **page_message(provider, prompt=prompt, **fields),
+        "action": "explore",
+        "request": request,
+        "logprobs": logprobs,
+    }
+
+
+def score_message(provider, request="s1", prompt="Once upon a time", **fields):
+    return {
+        **page_message(provider, prompt=prompt, **fields),
+        "action": "score",
+        "request": request,
+    }
+
+
+async def receive_answer(socket, request, timeout=5):
+    """The frames until the answer (result or error) to an explore or score request."""
+    frames = []
+    while True:
+        frame = await socket.receive_json_from(timeout=timeout)
+        frames.append(frame)
+        if frame.get("request") == request and frame["type"].split(".")[0] in ("explore", "score"):
+            return frame, frames

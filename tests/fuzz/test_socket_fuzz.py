@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ..execution.helpers import collect_until_finished, page_message
+from ..fake_upstream import Reply, completion_response
 from .examples import fuzz_settings
 from .strategies import (
     FIELD_NAMES,
@@ -105,5 +106,51 @@ async def test_any_value_of_one_field_in_a_page_message_gets_a_clear_answer(
     socket = await connect(alice)
     try:
         await assert_answered_clearly(socket, upstream, lambda: socket.send_json_to(message))
+    finally:
+        await socket.disconnect()
+
+
+@FUZZ
+@given(
+    message=messages_with(st.sampled_from(["explore", "score"])),
+    own_fields=st.fixed_dictionaries(
+        {},
+        optional={
+            "request": st.one_of(json_values, text),
+            "logprobs": field_values,
+            "prompt": field_values,
+        },
+    ),
+    use_real_provider=st.booleans(),
+)
+async def test_any_explore_or_score_message_gets_one_clear_answer(
+    alice, alice_provider, upstream, connect, message, own_fields, use_real_provider
+):
+    logprobs = {"tokens": ["A"], "token_logprobs": [-0.5], "top_logprobs": [{"A": -0.5}]}
+    upstream.default_reply = Reply(completion_response(["A"], logprobs=logprobs))
+    message = {**message, **own_fields}
+    if use_real_provider:
+        message = {"provider": alice_provider.pk, "model": "fake-model", **message}
+    kind = message["action"]
+    socket = await connect(alice)
+    try:
+        requests_before = len(upstream.completion_requests)
+        await socket.send_json_to(message)
+        frame = await socket.receive_json_from(timeout=10)
+        request = message.get("request")
+        is_id = (isinstance(request, str) and 0 < len(request) <= 100) or (
+            type(request) is int and abs(request) < 2**53
+        )
+        if not is_id or frame.get("error", "").startswith("The message is nested too deeply"):
+            # No request id to answer to, or no message read at all.
+            assert frame["type"] == "error" and frame["error"].strip()
+            assert len(upstream.completion_requests) == requests_before
+        else:
+            assert frame["type"] in (f"{kind}.result", f"{kind}.error"), frame
+            assert frame["request"] == message["request"]
+            if frame["type"].endswith(".error"):
+                assert isinstance(frame["error"], str) and frame["error"].strip()
+        await socket.send_json_to({"action": "stop"})
+        assert await socket.receive_json_from(timeout=10) == NO_RUN
     finally:
         await socket.disconnect()
