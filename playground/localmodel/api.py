@@ -244,7 +244,14 @@ def _logprobs(tokens: list[Token]) -> dict:
 class Job:
     """One request's work on the model thread; it reports through emit (on the event loop)."""
 
-    def __init__(self, plan: Plan, engine: Engine, emit: Callable[[tuple], None] | None = None):
+    def __init__(
+        self,
+        name: str,
+        plan: Plan,
+        engine: Engine,
+        emit: Callable[[tuple], None] | None = None,
+    ):
+        self.name = name
         self.plan = plan
         self.engine = engine
         self.emit = emit
@@ -256,6 +263,24 @@ class Job:
         self.cancelled = True
 
     def run(self) -> list[tuple[Prompt, Choice]]:
+        try:
+            results = self._run()
+        except Cancelled:
+            self.log("stopped: the client went away")
+            raise
+        self.log("finished")
+        return results
+
+    def log(self, outcome: str) -> None:
+        logger.info(
+            "%s %s: %d prompt tokens, %d generated",
+            self.name,
+            outcome,
+            self.prompt_tokens,
+            self.completion_tokens,
+        )
+
+    def _run(self) -> list[tuple[Prompt, Choice]]:
         plan, engine = self.plan, self.engine
         results = []
         for prompt_index, tokens in enumerate(plan.prompts):
@@ -282,22 +307,23 @@ class Job:
     def _generate(self, prompt: Prompt, index: int, seed: int) -> Choice:
         plan = self.plan
         choice = Choice(index)
-        for released, so_far in self.engine.generate(
-            prompt,
-            index,
-            max_tokens=plan.max_tokens,
-            sampling=plan.sampling,
-            seed=seed,
-            logprobs=plan.logprobs,
-            stops=plan.stops,
-            base_offset=len(prompt.text),
-            cancelled=lambda: self.cancelled,
-            need_logprob_sum=plan.best_of > plan.n,
-        ):
-            choice = so_far
-            if self.emit and released:
-                self.emit(("tokens", index, released))
-        self.completion_tokens += choice.generated
+        try:
+            for released, _ in self.engine.generate(
+                prompt,
+                choice,
+                max_tokens=plan.max_tokens,
+                sampling=plan.sampling,
+                seed=seed,
+                logprobs=plan.logprobs,
+                stops=plan.stops,
+                base_offset=len(prompt.text),
+                cancelled=lambda: self.cancelled,
+                need_logprob_sum=plan.best_of > plan.n,
+            ):
+                if self.emit and released:
+                    self.emit(("tokens", index, released))
+        finally:
+            self.completion_tokens += choice.generated
         if self.emit:
             self.emit(("finish", index, choice.finish_reason))
         return choice
@@ -406,7 +432,7 @@ class ModelServer:
         return await self._complete(request, plan, meta)
 
     async def _complete(self, request: Request, plan: Plan, meta: dict) -> Response:
-        job = Job(plan, self.engine)
+        job = Job(meta["id"], plan, self.engine)
         future: asyncio.Future[Any] = asyncio.get_running_loop().run_in_executor(
             self.worker, job.run
         )
@@ -417,7 +443,6 @@ class ModelServer:
             gone.cancel()
         if not future.done():
             job.cancel()
-            logger.info("%s: the client went away; stopped", meta["id"])
             return Response(status_code=499)
         try:
             results = future.result()
@@ -436,7 +461,6 @@ class ModelServer:
                     "finish_reason": choice.finish_reason,
                 }
             )
-        self._log(meta, job, "finished")
         return JSONResponse({**meta, "choices": choices, "usage": job.usage()})
 
     async def _stream(self, plan: Plan, meta: dict) -> AsyncIterator[str]:
@@ -446,7 +470,7 @@ class ModelServer:
         def emit(event: tuple) -> None:
             loop.call_soon_threadsafe(queue.put_nowait, event)
 
-        job = Job(plan, self.engine, emit)
+        job = Job(meta["id"], plan, self.engine, emit)
 
         def run() -> None:
             try:
@@ -488,22 +512,10 @@ class ModelServer:
                 yield _sse({**meta, "choices": [], "usage": job.usage()})
             yield "data: [DONE]\n\n"
             finished = True
-            self._log(meta, job, "finished")
         finally:
             if not finished:
                 # The client went away: the model thread stops at its next token.
                 job.cancel()
-                self._log(meta, job, "stopped: the client went away")
-
-    @staticmethod
-    def _log(meta: dict, job: Job, outcome: str) -> None:
-        logger.info(
-            "%s %s: %d prompt tokens, %d generated",
-            meta["id"],
-            outcome,
-            job.prompt_tokens,
-            job.completion_tokens,
-        )
 
 
 def _sse(data: dict) -> str:

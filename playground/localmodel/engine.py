@@ -218,16 +218,18 @@ class Engine:
 
     # --- decoding ----------------------------------------------------------------------
 
-    def _decode(self, tokens: list[int], all_logits: bool = False) -> None:
-        """Appends tokens to the context; the last one's logits (or all) are kept."""
+    def _decode(self, tokens: list[int], logits: str = "last") -> None:
+        """Appends tokens to the context, keeping the logits of the last one, of "all" or of
+        "none"."""
         batch = self._batch
         start = len(self._cached)
+        last = len(tokens) - 1 if logits == "last" else -1
         for i, token in enumerate(tokens):
             batch.token[i] = token
             batch.pos[i] = start + i
             batch.n_seq_id[i] = 1
             batch.seq_id[i][0] = 0
-            batch.logits[i] = all_logits or i == len(tokens) - 1
+            batch.logits[i] = logits == "all" or i == last
         batch.n_tokens = len(tokens)
         status = llama_cpp.llama_decode(self.ctx, batch)
         if status != 0:
@@ -245,17 +247,20 @@ class Engine:
         return np.ctypeslib.as_array(pointer, shape=(self.n_vocab,))
 
     def _prefill(self, tokens: list[int]) -> None:
-        """Puts tokens in the context, keeping the longest prefix already there, and decodes
-        at least the last one (its logits predict the next token)."""
+        """Puts tokens in the context, keeping the longest prefix already there. The last
+        token is decoded on its own, whatever was cached: its logits, which choose the first
+        token, then come out the same for the same prompt (a batch's size can change the
+        last bits of a matrix product)."""
         same = 0
         for cached, token in zip(self._cached, tokens, strict=False):
             if cached != token:
                 break
             same += 1
         self._forget(min(same, len(tokens) - 1))
-        rest = tokens[len(self._cached) :]
+        rest = tokens[len(self._cached) : -1]
         for start in range(0, len(rest), self.n_batch):
-            self._decode(rest[start : start + self.n_batch])
+            self._decode(rest[start : start + self.n_batch], logits="none")
+        self._decode(tokens[-1:])
 
     def _top(self, logits: np.ndarray, k: int) -> tuple[float, np.ndarray]:
         """log(sum(exp(logits))) and the k best tokens, best first."""
@@ -294,7 +299,7 @@ class Engine:
         self._forget(0)
         for start in range(0, len(tokens), SCORING_BATCH):
             chunk = tokens[start : start + SCORING_BATCH]
-            self._decode(chunk, all_logits=True)
+            self._decode(chunk, logits="all")
             for row in range(len(chunk)):
                 position = start + row + 1  # the token these logits predict
                 if position >= len(tokens):
@@ -353,7 +358,7 @@ class Engine:
     def generate(
         self,
         prompt: Prompt,
-        index: int,
+        choice: Choice,
         *,
         max_tokens: int,
         sampling: Sampling,
@@ -365,8 +370,8 @@ class Engine:
         need_logprob_sum: bool = False,
     ) -> Iterator[tuple[list[Token], Choice]]:
         """Generates one choice. Yields (tokens now safe to send, the choice so far)
-        whenever tokens are released; the last yield has the choice's finish_reason."""
-        choice = Choice(index)
+        whenever tokens are released; the last yield has the choice's finish_reason.
+        choice is filled in as it goes (its generated count even if cancelled)."""
         scanner = StopScanner(stops, base_offset)
         text = Utf8Text()
         if max_tokens <= 0:
