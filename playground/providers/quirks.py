@@ -11,5 +11,5 @@ class Quirk(models.TextChoices):
     NO_STREAMED_ECHO = "no-streamed-echo", "Ignores echo when streaming"
 
 
-# llama-cpp-python's server (the embedded local model) has them all.
-LLAMA_CPP_QUIRKS = [quirk.value for quirk in Quirk]
+# The embedded local model's server (playground/localmodel/api.py) has none of them.
+LLAMA_CPP_QUIRKS: list[str] = []
