@@ -235,6 +235,34 @@ def test_logit_bias_bans_a_token(api):
     assert max(top, key=top.get) == plain["text"]
 
 
+def test_the_same_seed_gives_the_same_text_and_another_seed_another(api):
+    fields = {"max_tokens": 12, "temperature": 1, "n": 3}
+    first = [c["text"] for c in complete(api, seed=21, **fields)["choices"]]
+
+    assert [c["text"] for c in complete(api, seed=21, **fields)["choices"]] == first
+    assert [c["text"] for c in complete(api, seed=22, **fields)["choices"]] != first
+
+
+def test_a_frequency_penalty_keeps_the_model_from_repeating_itself(api):
+    fields = {"prompt": "1, 1, 1, 1, 1, 1, 1,", "max_tokens": 12, "temperature": 0}
+    free = complete(api, **fields)["choices"][0]["text"]
+    assert free.count("1") >= 4
+
+    penalised = complete(api, **fields, frequency_penalty=2)["choices"][0]["text"]
+
+    assert penalised.count("1") < free.count("1")
+
+
+def test_a_presence_penalty_steers_away_from_words_already_written(api):
+    free = complete(api, max_tokens=24, temperature=0)["choices"][0]["text"]
+
+    penalised = complete(api, max_tokens=24, temperature=0, presence_penalty=2)
+    text = penalised["choices"][0]["text"]
+
+    assert text != free
+    assert text.count(" of") < free.count(" of")
+
+
 def test_best_of_returns_the_most_likely_of_its_choices(api):
     body = complete(api, max_tokens=6, temperature=1.5, seed=7, best_of=4, logprobs=0)
 
