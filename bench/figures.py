@@ -21,6 +21,7 @@ from .clients import (
     open_sockets,
     upstream_fields,
 )
+from .localmodel import local_model_speed
 from .servers import Account, Server, Servers, Upstream
 from .stats import Metric, max_in_window, percentile
 
@@ -47,6 +48,7 @@ class Sizes:
     save_streams: int
     save_tokens: int
     output_lengths: tuple[int, ...]
+    local_tokens: int
 
 
 FULL = Sizes(
@@ -62,6 +64,7 @@ FULL = Sizes(
     save_streams=20,
     save_tokens=100,
     output_lengths=(5_000, 20_000, 40_000, 80_000),
+    local_tokens=64,
 )
 SMOKE = Sizes(
     repetitions=1,
@@ -76,6 +79,7 @@ SMOKE = Sizes(
     save_streams=3,
     save_tokens=15,
     output_lengths=(200, 800),
+    local_tokens=16,
 )
 
 
@@ -569,6 +573,7 @@ FIGURES: dict[str, tuple[str, Callable[[Bench, Figure], Awaitable[None]]]] = {
     "6": ("Idle sockets", idle_sockets),
     "7": ("Saving under load", saving_under_load),
     "8": ("Output length (no pacing)", output_length),
+    "9": ("Local model with and without logprobs (straight to it)", local_model_speed),
 }
 
 FIGURE_TIMEOUT = 600

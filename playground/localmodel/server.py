@@ -1,4 +1,4 @@
-"""The embedded local model: llama-cpp-python's OpenAI-compatible server as a child process."""
+"""The embedded local model: its OpenAI-compatible server (api.py) as a child process."""
 
 import ctypes
 import os
@@ -63,22 +63,17 @@ class LocalModelServer:
         return [
             sys.executable,
             "-m",
-            "llama_cpp.server",
+            "playground.localmodel.api",
             "--model",
             str(self.path),
-            "--model_alias",
+            "--alias",
             MODEL_ALIAS,
             "--host",
             "127.0.0.1",
             "--port",
             str(self.port),
-            "--n_ctx",
+            "--n-ctx",
             str(settings.PLAYGROUND_LOCAL_MODEL_CONTEXT),
-            # logprobs need the logits of every position.
-            "--logits_all",
-            "true",
-            "--verbose",
-            "false",
         ]
 
     def start(self) -> None:

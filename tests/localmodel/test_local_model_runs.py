@@ -56,6 +56,7 @@ async def test_echo_returns_the_prompt_first(alice, local_provider, connect):
 
     assert run.choices[0]["text"].startswith(PROMPT)
     assert len(run.choices[0]["text"]) > len(PROMPT)
+    assert run.choices[0]["text"].count(PROMPT) == 1
 
 
 async def test_a_stop_sequence_ends_the_text(alice, local_provider, connect):
@@ -118,17 +119,18 @@ async def test_stop_cancels_generation_mid_stream(alice, local_provider, connect
     assert next_run.status == RunStatus.COMPLETED
 
 
-async def test_n_above_one_is_sent_as_one_request_per_choice(alice, local_provider, connect):
+async def test_n_above_one_is_one_request(alice, local_provider, connect):
     socket = await connect(alice)
     _, run = await run_to_end(socket, local_provider, n="2", temperature="1", max_tokens="6")
 
     assert run.status == RunStatus.COMPLETED
     assert [c["index"] for c in run.choices] == [0, 1]
     assert all(c["text"] for c in run.choices)
-    assert any("one choice per request" in notice for notice in run.notices)
+    assert run.sent_requests == [{"times": 1, "changed": {}}]
+    assert not run.notices
 
 
-async def test_a_list_of_prompts_is_sent_one_prompt_at_a_time(alice, local_provider, connect):
+async def test_a_list_of_prompts_is_one_request(alice, local_provider, connect):
     socket = await connect(alice)
     _, run = await run_to_end(
         socket,
@@ -142,37 +144,54 @@ async def test_a_list_of_prompts_is_sent_one_prompt_at_a_time(alice, local_provi
     assert run.status == RunStatus.COMPLETED
     assert [c["index"] for c in run.choices] == [0, 1]
     assert run.choices[0]["text"] != run.choices[1]["text"]
-    assert any("rejects a list of prompts" in notice for notice in run.notices)
+    assert run.sent_requests == [{"times": 1, "changed": {}}]
 
 
-async def test_ignored_best_of_is_reported(alice, local_provider, connect):
+async def test_best_of_is_honoured(alice, local_provider, connect):
     socket = await connect(alice)
     _, run = await run_to_end(
-        socket, local_provider, stream="", best_of="3", temperature="0", max_tokens="4"
+        socket,
+        local_provider,
+        stream="",
+        best_of="3",
+        temperature="1",
+        max_tokens="4",
+        logit_bias={"1": -100, "106": -100},  # <eos> and <end_of_turn>: 4 tokens each
     )
 
     assert run.status == RunStatus.COMPLETED
-    assert any("ignores best_of" in notice for notice in run.notices)
+    assert len(run.choices) == 1
+    assert not run.notices
+    # usage counts the three choices it chose from.
+    assert run.completion_tokens == 12
 
 
-async def test_max_tokens_zero_is_reported_as_unlimited(alice, local_provider, connect):
+async def test_max_tokens_zero_with_echo_and_logprobs_scores_the_prompt(
+    alice, local_provider, connect
+):
     socket = await connect(alice)
     _, run = await run_to_end(
-        socket, local_provider, max_tokens="0", temperature="0", stop=[".", "\\n"]
+        socket, local_provider, stream="", max_tokens="0", echo="on", logprobs="5"
+    )
+
+    assert run.status == RunStatus.COMPLETED
+    choice = run.choices[0]
+    assert choice["text"] == PROMPT
+    assert choice["finish_reason"] == "length"
+    assert "".join(choice["logprobs"]["tokens"]) == PROMPT
+    assert choice["logprobs"]["token_logprobs"][0] is None
+    assert all(lp < 0 for lp in choice["logprobs"]["token_logprobs"][1:])
+    assert not run.notices
+
+
+async def test_a_token_array_prompt_completes(alice, local_provider, connect):
+    socket = await connect(alice)
+    _, run = await run_to_end(
+        socket, local_provider, prompt="", prompt_json="[2, 818, 5279, 529, 7001, 563]"
     )
 
     assert run.status == RunStatus.COMPLETED
     assert run.choices[0]["text"]
-    assert any("treats 0 as no limit" in notice for notice in run.notices)
-
-
-async def test_token_array_prompts_fail_with_the_providers_reason(alice, local_provider, connect):
-    socket = await connect(alice)
-    _, run = await run_to_end(socket, local_provider, prompt="", prompt_json="[2, 651, 6037]")
-
-    assert run.status == RunStatus.FAILED
-    assert "validation error" in run.error
-    assert any("token-array prompts" in notice for notice in run.notices)
 
 
 async def test_a_down_local_server_is_reported_without_hanging(alice, connect):
