@@ -3,12 +3,13 @@
 Against the fake upstream (a real HTTP server speaking SSE) and a live daphne server.
 """
 
+import math
 import re
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from ..fake_upstream import SSE, completion_chunk, token_stream
+from ..fake_upstream import SSE, Reply, completion_chunk, completion_response, token_stream
 
 pytestmark = pytest.mark.browser
 
@@ -251,3 +252,122 @@ def test_choosing_an_alternative_branches_and_the_tree_walks_by_keyboard(alice_p
     expect(tree_items(page)).to_have_count(1)
     page.get_by_role("button", name="Undo prune").click()
     expect(tree_items(page)).to_have_count(2)
+
+
+def test_the_next_token_explorer_shows_the_distribution_and_steps_on(alice_page, upstream):
+    page = alice_page
+
+    def one_token(alternatives):
+        best = max(alternatives, key=alternatives.get)
+        logprobs = {
+            "tokens": [best],
+            "token_logprobs": [alternatives[best]],
+            "top_logprobs": [alternatives],
+            "text_offset": [0],
+        }
+        return Reply(completion_response([best], finish_reason="length", logprobs=logprobs))
+
+    upstream.script(
+        one_token({" Paris": -0.1, " Lyon": -2.5, " a": -3.0}),
+        one_token({".": -0.3, ",": -1.4}),
+    )
+    document(page).fill("The capital of France is")
+    page.keyboard.press("Alt+n")
+    panel = page.locator("#token-panel")
+    expect(panel.locator("h3")).to_have_text("Next token at the cursor")
+    options = panel.locator(".alternative")
+    expect(options.locator(".alt-text")).to_have_text([" Paris", " Lyon", " a"])
+    expect(options.nth(0).locator(".alt-p")).to_have_text("90%")
+    body = upstream.completion_requests[0].body
+    assert (body["prompt"], body["max_tokens"], body["logprobs"]) == (
+        "The capital of France is",
+        1,
+        5,
+    )
+    assert "stream" not in body or body["stream"] is False
+
+    # Choosing one puts it in at the cursor and looks at the next.
+    options.nth(1).click()
+    expect(document(page)).to_have_value("The capital of France is Lyon")
+    expect(options.locator(".alt-text")).to_have_text([".", ","])
+    assert upstream.completion_requests[1].body["prompt"] == "The capital of France is Lyon"
+    assert generated_text(page) == " Lyon"
+    # No run was made: the tree is still empty.
+    expect(tree_items(page)).to_have_count(0)
+    # Esc leaves the explorer: the panel shows the token at the cursor again, the one put in.
+    page.keyboard.press("Escape")
+    expect(panel.locator("h3")).to_have_text("“ Lyon” 8.2%")
+
+
+def test_scoring_the_prompt_tints_its_tokens_by_surprisal_and_gives_its_perplexity(
+    alice_page, upstream
+):
+    page = alice_page
+    prompt = "Q: 2+2? A: 4"
+    tokens = ["Q", ":", " 2", "+", "2", "?", " A", ":", " 4"]
+    logprobs = [None, -0.5, -2.0, -1.0, -0.1, -0.2, -0.3, -0.05, -6.0]
+    offsets = [sum(len(t) for t in tokens[:i]) for i in range(len(tokens))]
+    upstream.script(
+        Reply(
+            completion_response(
+                [prompt],
+                finish_reason="length",
+                logprobs={
+                    "tokens": tokens,
+                    "token_logprobs": logprobs,
+                    "top_logprobs": [None] * len(tokens),
+                    "text_offset": offsets,
+                },
+            )
+        )
+    )
+    document(page).fill(prompt)
+    page.get_by_role("button", name="Score prompt").click()
+    summary = page.locator("#score-summary")
+    expect(summary).to_contain_text("Perplexity")
+    known = [lp for lp in logprobs if lp is not None]
+    perplexity = math.exp(-sum(known) / len(known))
+    expect(summary).to_contain_text(f"{perplexity:.2f} over 8 scored tokens")
+    body = upstream.completion_requests[0].body
+    assert (body["echo"], body["max_tokens"], body["logprobs"]) == (True, 0, 1)
+    # " 4" at -6.0 nats is 8.7 bits: the most surprising, tinted s8.
+    four = page.locator("#document-backdrop span", has_text=re.compile(r"^ 4$"))
+    expect(four).to_have_class(re.compile(r"\bs8\b"))
+    expect(page.get_by_label("Show probabilities")).to_be_checked()
+    expect(page.get_by_role("radio", name=re.compile("surprisal"))).to_be_checked()
+
+
+def test_a_model_that_cannot_score_is_said_so_before_sending(
+    alice_page, upstream, daphne_server, live_alice_provider
+):
+    page = alice_page
+    daphne_server.django(
+        """
+        from django.utils import timezone
+        from playground.providers.capabilities import record
+        from playground.providers.models import Provider
+        record(
+            Provider.objects.get(pk=params["provider"]),
+            "fake-model",
+            {
+                "echo_logprobs": {"value": False, "evidence": "no prompt logprobs came back"},
+                "suffix": {"value": False, "evidence": "pasted after the text"},
+            },
+            timezone.now(),
+        )
+        result = None
+        """,
+        provider=live_alice_provider,
+    )
+    page.reload()
+    score = page.get_by_role("button", name="Score prompt")
+    expect(score).to_have_attribute("data-unavailable", "")
+    document(page).fill("Hello. World.")
+    score.click()
+    expect(page.locator("#score-summary")).to_contain_text("cannot score a prompt")
+    # Insert mode too: said with the cursor inside the text, before anything is sent.
+    put_caret(page, len("Hello."))
+    note = page.locator("#insert-note")
+    expect(note).to_contain_text("does not honour suffix")
+    expect(note).to_contain_text("pasted after the text")
+    assert upstream.completion_requests == []
