@@ -47,7 +47,12 @@ def test_its_logprobs_cap_is_what_it_gives(measured, direct):
 
     answer = direct.post(
         "/completions",
-        json={"prompt": "Hello", "max_tokens": 1, "logprobs": capabilities.max_logprobs},
+        json={
+            "model": MODEL_ALIAS,
+            "prompt": "Hello",
+            "max_tokens": 1,
+            "logprobs": capabilities.max_logprobs,
+        },
     ).json()
 
     top = answer["choices"][0]["logprobs"]["top_logprobs"][0]
@@ -58,7 +63,8 @@ def test_its_choice_count_is_what_it_gives(measured, direct):
     _, capabilities = measured
 
     response = direct.post(
-        "/completions", json={"prompt": "Hello", "max_tokens": 1, "n": 2, "temperature": 1}
+        "/completions",
+        json={"model": MODEL_ALIAS, "prompt": "Hello", "max_tokens": 1, "n": 2, "temperature": 1},
     )
 
     got_two = response.is_success and len(response.json()["choices"]) == 2
