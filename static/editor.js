@@ -255,9 +255,9 @@
         modeNote.hidden = true;
       } else if (capabilities.suffix === false) {
         modeNote.textContent =
-          "Insert mode is off for this model: the probe found it does not honour suffix" +
-          (capabilities.evidence && capabilities.evidence.suffix ? " (" + capabilities.evidence.suffix + ")" : "") +
-          ". Submit continues from the end of the document.";
+          "Insert mode is off for this model: its probe found it does not honour suffix. " +
+          "Submit continues from the end of the document.";
+        modeNote.title = (capabilities.evidence && capabilities.evidence.suffix) || "";
         modeNote.hidden = false;
       } else {
         modeNote.textContent = capabilities.suffix === true
@@ -420,9 +420,13 @@
       list.replaceChildren();
       if (!found || found.piece.look !== "g" || typeof found.piece.lp !== "number") {
         heading.textContent = "Token alternatives";
-        note.textContent = found && found.piece.look === "g"
-          ? "This text came without probabilities: switch on Show probabilities and generate."
-          : "Put the cursor in generated text to see its token's alternatives.";
+        note.textContent = !found || found.piece.look === "p"
+          ? "Put the cursor in generated text to see its token's alternatives."
+          : found.piece.look === "e"
+            ? "This text was generated, then edited: it has no probabilities of its own."
+            : found.piece.node
+              ? "This text came without probabilities: switch on Show probabilities and generate."
+              : "An earlier completion wrote this: select its node in the tree for its alternatives.";
         return;
       }
       const { piece, start } = found;

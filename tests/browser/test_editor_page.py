@@ -369,5 +369,5 @@ def test_a_model_that_cannot_score_is_said_so_before_sending(
     put_caret(page, len("Hello."))
     note = page.locator("#insert-note")
     expect(note).to_contain_text("does not honour suffix")
-    expect(note).to_contain_text("pasted after the text")
+    expect(note).to_have_attribute("title", "pasted after the text")
     assert upstream.completion_requests == []
