@@ -87,8 +87,17 @@ def test_the_session_page_fits_a_phone_with_the_parameters_under_the_editor(
     assert parameters.bounding_box()["y"] > prompt.bounding_box()["y"]
     for action in page.locator(".session-actions").locator("a, button").all():
         assert_on_screen(action)
-    assert_on_screen(page.get_by_role("button", name="Submit"))
-    assert_on_screen(page.get_by_role("button", name="Stop"))
+    # The editor's actions, its probability switch, the tree and the token panel.
+    for action in page.locator(".editor-toolbar button").all():
+        assert_on_screen(action)
+    assert_on_screen(page.get_by_label("Show probabilities"))
+    node = page.locator('#tree [role="treeitem"] .node-label')
+    expect(node).to_have_text("Paris.")
+    node.scroll_into_view_if_needed()
+    assert_on_screen(node)
+    node.click()
+    expect(prompt).to_have_value("The capital of France is Paris.")
+    assert_on_screen(page.locator("#token-panel"))
     page.screenshot(path=tmp_path / "session-page-top.png")
     page.screenshot(path=tmp_path / "session-page.png", full_page=True)
 
