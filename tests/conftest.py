@@ -42,6 +42,17 @@ def private_upstreams_allowed(settings):
 
 
 @pytest.fixture(autouse=True)
+def fresh_local_cache(settings):
+    """The in-memory cache starts empty: SQLite hands out the ids of rolled-back rows again,
+    so a count kept by user or provider id (limits, probe claims) would carry over. Redis
+    (the scale-out run) is not flushed: PostgreSQL never reuses an id."""
+    if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+        from django.core.cache import cache
+
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fresh_channel_layer():
     """A channel layer per test: channels-redis binds its receive lock to one event loop,
     and every async test runs in a loop of its own."""

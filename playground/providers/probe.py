@@ -12,7 +12,10 @@ import asyncio
 import contextlib
 from dataclasses import dataclass
 
+import time
+
 from asgiref.sync import async_to_sync
+from django.core.cache import cache
 from django.utils import timezone
 
 from playground.json_values import is_integer, is_number
@@ -46,6 +49,25 @@ class Result:
 
 class Malformed(Exception):
     """An answer not in the OpenAI format."""
+
+
+# A model of a provider is probed on demand at most once in this many seconds: a probe is
+# about a dozen requests, and a button pressed again and again must not flood the provider.
+PROBE_COOLDOWN_SECONDS = 60
+
+
+def claim_probe(provider: Provider, model: str) -> int:
+    """0 when the model may be probed now (which claims the next PROBE_COOLDOWN_SECONDS for
+    this probe), else the seconds to wait. Kept in the cache: across server processes with
+    Redis; a Redis outage lets probes through, as logins are."""
+    key = f"probe-claimed:{provider.pk}:{model}"
+    now = time.time()
+    if cache.add(key, now, PROBE_COOLDOWN_SECONDS):
+        return 0
+    claimed_at = cache.get(key)
+    if not isinstance(claimed_at, float):
+        return 0
+    return max(1, round(PROBE_COOLDOWN_SECONDS - (now - claimed_at)))
 
 
 def _short(text: str, limit: int = 200) -> str:

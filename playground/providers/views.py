@@ -13,7 +13,7 @@ from .capabilities import capabilities_for, model_or_default, table
 from .client import UpstreamError, list_models
 from .forms import ModelChoiceForm, ProviderForm
 from .models import Provider
-from .probe import probe_and_record
+from .probe import PROBE_COOLDOWN_SECONDS, claim_probe, probe_and_record
 from .tasks import probe_after_commit
 
 
@@ -112,7 +112,16 @@ def provider_probe(request, pk):
     provider = get_object_or_404(Provider.objects.probable_by(request.user), pk=pk)
     form = ModelChoiceForm(request.POST)
     if form.is_valid():
-        probe_and_record(provider, form.cleaned_data["model"])
+        model = model_or_default(provider, form.cleaned_data["model"])
+        wait = claim_probe(provider, model)
+        if wait:
+            form.add_error(
+                "model",
+                f"{model} was probed less than {PROBE_COOLDOWN_SECONDS} s ago: "
+                f"probe it again in {wait} s.",
+            )
+        else:
+            probe_and_record(provider, form.cleaned_data["model"])
     if request.htmx:
         context = _capabilities_context(request, provider, None if form.is_valid() else form)
         return render(request, "providers/capabilities.html#capabilities", context)

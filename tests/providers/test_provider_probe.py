@@ -42,6 +42,24 @@ def test_the_owner_probes_and_sees_the_table(alice_client, alice_provider, llama
     assert row.results["n_choices"]["value"] is False
 
 
+def test_probing_again_within_the_minute_is_refused_and_sends_nothing(
+    alice_client, alice_provider, llama_upstream
+):
+    url = f"/providers/{alice_provider.pk}/probe/"
+    alice_client.post(url, {"model": ""}, headers={"HX-Request": "true"})
+    sent = len(llama_upstream.completion_requests)
+    assert sent > 0
+
+    again = alice_client.post(url, {"model": ""}, headers={"HX-Request": "true"})
+
+    assert again.status_code == 200
+    assert "fake-model was probed less than 60 s ago: probe it again in" in again.content.decode()
+    assert len(llama_upstream.completion_requests) == sent
+    # Another model of the same provider is a probe of its own.
+    alice_client.post(url, {"model": "fake-model-large"}, headers={"HX-Request": "true"})
+    assert len(llama_upstream.completion_requests) > sent
+
+
 def test_it_probes_the_model_asked_for(alice_client, alice_provider, llama_upstream):
     alice_client.post(f"/providers/{alice_provider.pk}/probe/", {"model": "fake-model-large"})
 
