@@ -10,9 +10,8 @@ what it saw. A check that cannot tell says None, and why.
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
-
 import time
+from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
 from django.core.cache import cache
