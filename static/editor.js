@@ -647,6 +647,16 @@
     renderAll();
     renderTree();
     remember();
+    // The node the document was last taken from, for Regenerate and Undo after a reload;
+    // the document itself stays as it was saved, edits and all.
+    if (nodeInput.value) {
+      const [run, choice] = nodeInput.value.split(":");
+      fetch(urls.document(run) + "?choice=" + encodeURIComponent(choice), { credentials: "same-origin" })
+        .then((response) => (response.ok ? response.json() : null))
+        .then((doc) => {
+          if (doc && !current && doc.node === nodeInput.value) current = doc;
+        }, () => {});
+    }
 
     return {
       runFields, started, delta, tokens, finished, failed, prepare, regenerate, undo,

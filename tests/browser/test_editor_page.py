@@ -105,6 +105,7 @@ def test_regenerate_makes_a_sibling_and_undo_redo_walk_whole_completions(alice_p
     upstream.script(
         SSE(token_stream([" blue", "."], finish_reason="stop")),
         SSE(token_stream([" grey", "!"], finish_reason="stop")),
+        SSE(token_stream([" green", "?"], finish_reason="stop")),
     )
     document(page).fill("The sky is")
     page.get_by_role("button", name="Submit").click()
@@ -131,6 +132,16 @@ def test_regenerate_makes_a_sibling_and_undo_redo_walk_whole_completions(alice_p
     # The first completion is one click away in the tree.
     roots.nth(0).locator(".node-label").click()
     expect(document(page)).to_have_value("The sky is blue.")
+
+    # After a reload, Regenerate still knows the completion on show.
+    expect(page.locator("#save-state")).to_have_text("Saved")
+    page.reload()
+    expect(page.locator("#socket-state")).to_have_attribute("data-state", "open")
+    expect(document(page)).to_have_value("The sky is blue.")
+    page.keyboard.press("Alt+r")
+    expect(document(page)).to_have_value("The sky is green?")
+    wait_until_idle(page)
+    expect(roots).to_have_count(3)
 
 
 def test_a_stopped_completion_keeps_what_arrived(alice_page, upstream):
