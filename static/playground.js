@@ -412,6 +412,11 @@
         KeyS: score,
         KeyT: () => editor.focusTree(),
         KeyU: () => editor.unprune(),
+        // The alternatives of the token at the cursor (or the explorer's), to choose with Enter.
+        KeyA: () => {
+          const first = document.querySelector("#token-panel .alternative:not(:disabled)");
+          if (first) first.focus();
+        },
         KeyP: () => {
           const box = document.getElementById("id_show_probabilities");
           box.checked = !box.checked;
