@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from playground.execution.coalescer import FRAME_INTERVAL
 
+from .browser import long_document
 from .clients import (
     StreamRecord,
     close_sockets,
@@ -47,6 +48,8 @@ class Sizes:
     save_streams: int
     save_tokens: int
     output_lengths: tuple[int, ...]
+    browser_tokens: int = 20_000
+    browser_repetitions: int = 1
 
 
 FULL = Sizes(
@@ -76,6 +79,7 @@ SMOKE = Sizes(
     save_streams=3,
     save_tokens=15,
     output_lengths=(200, 800),
+    browser_tokens=500,
 )
 
 
@@ -569,6 +573,7 @@ FIGURES: dict[str, tuple[str, Callable[[Bench, Figure], Awaitable[None]]]] = {
     "6": ("Idle sockets", idle_sockets),
     "7": ("Saving under load", saving_under_load),
     "8": ("Output length (no pacing)", output_length),
+    "9": ("A long document in the browser (100 tokens/s)", long_document),
 }
 
 FIGURE_TIMEOUT = 600
