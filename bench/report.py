@@ -10,7 +10,7 @@ from .stats import Metric
 def _number(value: float | None, unit: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    if unit in ("tokens", "errors", "runs", "frames"):
+    if unit in ("tokens", "errors", "runs", "frames", "tasks"):
         return f"{value:.0f}"
     if unit == "KiB":
         return f"{value:.1f} KiB"

@@ -9,6 +9,9 @@ is " i:T", where T is CLOCK_MONOTONIC in microseconds when the chunk was written
 client on the same machine reads time.monotonic_ns() and knows each token's delay, and
 the sequence numbers show any lost or reordered token. A finish chunk and [DONE] follow.
 With `bench_interval_ms` 0 there is no pacing: chunks go out as fast as they are read.
+With `bench_stamp` false the text is " i" (no time: about the length of a real token, for
+the browser figure). With `logprobs` n, each chunk carries its token's log probability
+and n alternatives (as OpenAI's legacy completions do), so pages can tint as they stream.
 
 Streams naming a `bench_group` of `bench_group_size` wait until the whole group has
 arrived (or GROUP_TIMEOUT), then start together with their phases spread over one
@@ -38,6 +41,12 @@ BATCH = 256
 _CHUNK = (
     '{"id":"cmpl-bench","object":"text_completion","created":0,"model":"bench",'
     '"choices":[{"text":" %d:%d","index":0,"logprobs":null,"finish_reason":null}]}'
+)
+_SHORT_CHUNK = _CHUNK.replace(" %d:%d", " %d")
+_LOGPROBS_CHUNK = (
+    '{"id":"cmpl-bench","object":"text_completion","created":0,"model":"bench",'
+    '"choices":[{"text":%s,"index":0,"logprobs":{"tokens":[%s],"token_logprobs":[%s],'
+    '"top_logprobs":[%s],"text_offset":[%d]},"finish_reason":null}]}'
 )
 _FINISH = (
     '{"id":"cmpl-bench","object":"text_completion","created":0,"model":"bench",'
@@ -152,6 +161,10 @@ class PacedUpstream:
         await writer.drain()
         start = await self._start_time(body, interval_us)
         stream = _Stream(writer.transport, tokens, interval_us, start)
+        stream.stamp = body.get("bench_stamp", True) is not False
+        logprobs = body.get("logprobs")
+        if isinstance(logprobs, int) and not isinstance(logprobs, bool) and logprobs >= 0:
+            stream.alternatives = min(logprobs, 5)
         self.pacer.add(stream)
         await stream.done
         writer.write(_http_chunk(_FINISH % (tokens, tokens + 1)))
@@ -167,6 +180,23 @@ class _Stream:
         self.start_us = start
         self.seq = 0
         self.done = asyncio.get_running_loop().create_future()
+        self.stamp = True
+        self.alternatives: int | None = None  # logprobs asked for: alternatives per token
+        self.offset = 0
+
+    def chunk(self, now: int) -> str:
+        if self.alternatives is None:
+            return _CHUNK % (self.seq, now) if self.stamp else _SHORT_CHUNK % self.seq
+        text = f" {self.seq}:{now}" if self.stamp else f" {self.seq}"
+        # A made-up but varied distribution: the chosen token and its alternatives.
+        logprob = round(-0.1 * (self.seq % 40), 2)
+        top = {text: logprob}
+        for k in range(1, self.alternatives):
+            top[f" alt{k}"] = round(logprob - k, 3)
+        quoted = json.dumps(text)
+        chunk = _LOGPROBS_CHUNK % (quoted, quoted, logprob, json.dumps(top), self.offset)
+        self.offset += len(text)
+        return chunk
 
     def due_us(self) -> int:
         return self.start_us + self.seq * self.interval_us
@@ -231,7 +261,7 @@ class _Pacer:
         # long runs take quadratic time (issue 11: 6.7 s of its CPU for 80,000 tokens).
         pieces = []
         while True:
-            pieces.append(_http_chunk(_CHUNK % (stream.seq, now_us())))
+            pieces.append(_http_chunk(stream.chunk(now_us())))
             stream.seq += 1
             if stream.seq >= stream.tokens or stream.due_us() > now or len(pieces) >= BATCH:
                 break

@@ -66,10 +66,24 @@
       backdrop.replaceChildren(fragment);
     }
 
+    // Where the last replaceRange changed the pieces: piece `index` of `list` starts at
+    // `start`, and the pieces before it are as they were. A run writes at the end of the
+    // document, so locate walks from there rather than from the first of 20,000 pieces.
+    let hint = null;
+
     // The index of the piece that holds character `offset`, and where that piece starts.
     function locate(offset) {
+      let i = 0;
       let at = 0;
-      for (let i = 0; i < pieces.length; i++) {
+      if (hint && hint.list === pieces && hint.index <= pieces.length) {
+        i = hint.index;
+        at = hint.start;
+        while (i > 0 && offset < at) {
+          i -= 1;
+          at -= pieces[i].text.length;
+        }
+      }
+      for (; i < pieces.length; i++) {
         const next = at + pieces[i].text.length;
         if (offset < next) return { index: i, start: at };
         at = next;
@@ -100,6 +114,7 @@
       const removed = Math.max(0, lastIndex - from);
       const kept = cut.filter((piece) => piece.text.length > 0);
       pieces.splice(from, removed, ...kept);
+      hint = { list: pieces, index: from, start: first.start };
       const children = backdrop.children;
       for (let i = 0; i < removed; i++) children[from].remove();
       const before = children[from] || backdrop.lastElementChild;
@@ -279,13 +294,32 @@
       redo.length = 0;
     }
 
+    // While a run streams, the backdrop (what shows) takes each delta at once, and the
+    // textarea (transparent, read-only until the run ends) takes them together at most every
+    // TEXTAREA_EVERY_MS: each write into a textarea lays its whole value out again, which
+    // took tens of milliseconds a frame once the document had grown long (issue 13). `shown`
+    // is always the whole text; flushStream() brings the textarea up to it.
+    const TEXTAREA_EVERY_MS = 250;
+    let unwritten = null; // {at, text}: streamed text not yet in the textarea
+    let writeTimer = 0;
+    function flushStream() {
+      clearTimeout(writeTimer);
+      writeTimer = 0;
+      if (!unwritten) return;
+      const { at, text } = unwritten;
+      unwritten = null;
+      textarea.setRangeText(text, at, at, "end");
+    }
+
     function delta(frame) {
       if (!generation || frame.run !== generation.run) return;
       const text = frame.choices["0"];
       if (!text) return;
       const at = generation.end;
-      textarea.setRangeText(text, at, at, "end");
-      shown = textarea.value;
+      if (unwritten) unwritten.text += text;
+      else unwritten = { at, text };
+      if (!writeTimer) writeTimer = setTimeout(flushStream, TEXTAREA_EVERY_MS);
+      shown = shown.slice(0, at) + text + shown.slice(at);
       replaceRange(at, at, [{ look: "g", text, node: generation.run + ":0" }]);
       generation.end += text.length;
     }
@@ -308,6 +342,7 @@
     }
 
     async function finished(frame) {
+      flushStream();
       textarea.readOnly = false;
       const run = generation ? generation.run : frame.run;
       // At once: a continuation asked for before the node has loaded grows from it.
@@ -326,6 +361,7 @@
     }
 
     function failed() {
+      flushStream();
       textarea.readOnly = false;
       generation = null;
       delete box.dataset.busy;

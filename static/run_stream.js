@@ -105,8 +105,13 @@
       },
       delta(frame) {
         if (frame.run !== currentRun) return;
+        // One text node per pane, grown: not one more node per delta (20,000 tokens made
+        // thousands of them, each laid out again as the text grew).
         for (const [index, text] of Object.entries(frame.choices)) {
-          paneFor(Number(index)).append(document.createTextNode(text));
+          const pane = paneFor(Number(index));
+          const last = pane.lastChild;
+          if (last && last.nodeType === Node.TEXT_NODE) last.appendData(text);
+          else pane.append(document.createTextNode(text));
         }
       },
       finished(frame) {
