@@ -282,9 +282,12 @@
     socketState.textContent = "Connected";
     if (socketError.textContent === NOT_CONNECTED) showSocketError("");
     if (runs.current() !== null) {
-      // Reconnected mid-run: the server stopped that run; show what it stored.
-      runs.showStored(runs.current());
+      // Reconnected mid-run: the server stopped that run; show what it stored, in its card
+      // and in the document (its node, as stored).
+      const run = runs.current();
+      runs.showStored(run);
       setRunning(false);
+      editor.finished({ run });
     }
     // Back: edits that could not be saved meanwhile go now, and the label follows.
     autosave.retryNow();

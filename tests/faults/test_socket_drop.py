@@ -156,8 +156,13 @@ def test_the_reconnected_page_shows_the_stored_run_and_runs_again(
     expect(card.locator(".choice-text")).to_have_text(stored["text"])
     expect(page.locator("#socket-state")).to_have_attribute("data-state", "open")
     expect(page.get_by_role("button", name="Stop")).to_be_disabled()
+    # The document holds what was stored, and is editable again.
+    prompt = page.get_by_label("Prompt", exact=True)
+    expect(prompt).to_have_value("Count" + stored["text"])
+    expect(page.locator(".document[data-busy]")).to_have_count(0)
+    expect(prompt).to_be_editable()
 
-    page.get_by_label("Prompt", exact=True).fill("Again")
+    prompt.fill("Again")
     page.get_by_role("button", name="Submit").click()
     finished = page.locator("#live-run .run-card:not(.live)")
     expect(finished).to_have_attribute("data-status", "completed")
