@@ -244,6 +244,10 @@ def test_a_runs_tokens_are_one_tab_stop_walked_with_the_arrow_keys(alice_page, u
     tokens = group.locator(".tok")
     expect(tokens).to_have_text(words)
 
+    # Once the editor has taken in the run (its node loaded, the document saved).
+    expect(page.locator(".document[data-busy]")).to_have_count(0)
+    expect(page.locator("#save-state")).to_have_text("Saved")
+
     # The tokens are one Tab stop, whichever way Tab goes through them: the first token.
     insert = card.get_by_role("button", name="Insert into prompt")
     insert.focus()
