@@ -24,6 +24,7 @@ from playground.accounts.sockets import ClosesWhenAccessEnds
 from playground.completions.request_body import expected_choice_count
 from playground.runs.cards import render_run_card
 from playground.runs.models import Run
+from playground.sessions.state import take_in_run
 from playground.sockets.dispatch import LeanDispatch
 from playground.sockets.frames import RefusedFrame, read_message
 from playground.sockets.outgoing import MAX_FRAME_BYTES, fit
@@ -70,6 +71,15 @@ class Relay(Protocol):
     """Where a run's frames go besides this socket (a live demo's viewers, say)."""
 
     async def send(self, frame: dict) -> None: ...
+
+
+def _take_in_and_render(
+    run: Run, output: CompletionAccumulator, for_relay: bool
+) -> tuple[str | None, str | None]:
+    """After the final save: the session's document becomes the run's (sessions/state.py),
+    then its cards are rendered, in the same trip to the database thread."""
+    take_in_run(run)
+    return _render_cards(run, output, for_relay)
 
 
 def _render_cards(
@@ -193,7 +203,7 @@ class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketC
         )
         # Rendered right after the final save, in the same trip to the database thread.
         self.execution.after_save = functools.partial(
-            _render_cards, output=self.execution.accumulator, for_relay=relay is not None
+            _take_in_and_render, output=self.execution.accumulator, for_relay=relay is not None
         )
         self.run_task = asyncio.create_task(self._execute(self.execution, relay))
 

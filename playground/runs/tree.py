@@ -183,6 +183,33 @@ def document(run: Run, index: int) -> dict:
     }
 
 
+def document_text_and_looks(doc: dict) -> tuple[str, list]:
+    """A node's document (document()) as one text, and its looks over all of it."""
+    prompt, generated, suffix = doc["prompt"], doc["text"], doc["suffix"]
+    looks: list = []
+    at = 0
+    for look, size in doc["looks"]:
+        before = max(0, min(size, len(prompt) - at))
+        if before:
+            looks.append([look, before])
+        at += size
+    if generated:
+        looks.append(["g", len(generated)])
+    at = 0
+    for look, size in doc["looks"]:
+        after = size - max(0, min(size, len(prompt) - at))
+        if after:
+            looks.append([look, after])
+        at += size
+    merged: list = []
+    for look, size in looks:
+        if merged and merged[-1][0] == look:
+            merged[-1][1] += size
+        else:
+            merged.append([look, size])
+    return prompt + generated + suffix, merged
+
+
 def _label(text: str) -> str:
     words = " ".join(text.split())
     return (words[:48] + "…") if len(words) > 48 else (words or "(no text)")

@@ -16,7 +16,17 @@ from playground.completions.escapes import decode_escapes
 from playground.completions.parameters import Parameter, Widget
 from playground.ids import parse_id
 from playground.providers.models import Provider
-from playground.runs.tree import looks_are_valid, parse_node, typed
+from playground.runs.tree import (
+    choice_count,
+    document,
+    document_text_and_looks,
+    looks_are_valid,
+    node_id,
+    parse_node,
+    typed,
+)
+
+from .models import PlaygroundSession
 
 # Fields with their own columns on the session.
 COLUMN_FIELDS = ("provider", "model", "prompt", "looks", "node")
@@ -206,3 +216,28 @@ def data_from_state(state: dict) -> MultiValueDict:
         for name, values in posted.items():
             data.setlist(name, values if isinstance(values, list) else [values])
     return data
+
+
+def take_in_run(run) -> None:
+    """A finished run from the editor becomes its session's document: its first choice's
+    node, as the page then shows it. Stored here, with the run, so that a reload at once,
+    before the page's own save has gone, shows the completion too."""
+    if run.session_id is None or choice_count(run) == 0:
+        return
+    doc = document(run, 0)
+    if not doc["text"]:
+        return
+    text, looks = document_text_and_looks(doc)
+    if len(text) > settings.PLAYGROUND_MAX_PROMPT_CHARS:
+        return
+    # Afresh: the parameters may have been edited (and saved) while the run streamed.
+    session = PlaygroundSession.objects.filter(pk=run.session_id).first()
+    if session is None:
+        return
+    session.prompt = text
+    session.looks = looks
+    session.node = node_id(run.pk, 0)
+    # The text after the cursor is in the document now, not waiting to be sent.
+    session.parameters = {**(session.parameters or {}), "suffix": ""}
+    session.follow_prompt_title()
+    session.save(update_fields=["prompt", "looks", "node", "parameters", "title", "updated_at"])

@@ -213,3 +213,30 @@ async def test_a_node_document_is_its_prompt_its_choice_and_its_suffix(
     # Another user's run is not found.
     other = await sync_to_async(bob_client.get)(f"/runs/{frame['run']}/document/?choice=0")
     assert other.status_code == 404
+
+
+async def test_a_finished_run_becomes_its_sessions_document_at_once(
+    alice, alice_provider, alice_socket, upstream
+):
+    """So that a reload before the page's own save shows the completion too."""
+    upstream.script(SSE([logprobs_chunk(" and", -0.1), completion_chunk("")]))
+    session = await new_session(alice)
+    frame = finished(
+        await run_and_collect(
+            alice_socket,
+            run_message(
+                alice_provider,
+                session=session.pk,
+                prompt="Start.",
+                suffix=" End.",
+                looks='[["p", 6], ["g", 5]]',
+                temperature="0.5",
+            ),
+        )
+    )
+    stored_session = await sync_to_async(PlaygroundSession.objects.get)(pk=session.pk)
+    assert stored_session.prompt == "Start. and End."
+    assert stored_session.looks == [["p", 6], ["g", 9]]
+    assert stored_session.node == f"{frame['run']}:0"
+    assert stored_session.parameters["suffix"] == ""
+    assert stored_session.parameters["temperature"] == "0.5"
