@@ -40,9 +40,11 @@ async def test_the_run_is_stored_in_the_named_session_with_its_form(
     assert run.form_state["prompt"] == "Tell me"
     assert run.form_state["temperature"] == "0.4"
     session = await PlaygroundSession.objects.aget(pk=alice_session.pk)
-    assert session.prompt == "Tell me"
+    # The session's document is the prompt with the completion written into it (the editor).
+    assert session.prompt == "Tell me" + run.choices[0]["text"]
+    assert session.node == f"{run.pk}:0"
     assert session.parameters["temperature"] == "0.4"
-    assert session.title == "Tell me"
+    assert session.title == session.prompt
     assert session.last_run_at is not None
 
 
