@@ -16,6 +16,7 @@
     const backdrop = document.getElementById("document-backdrop");
     const looksInput = document.getElementById("id_looks");
     const nodeInput = document.getElementById("id_node");
+    const versionInput = document.getElementById("id_document_version");
     const modeNote = document.getElementById("insert-note");
     const tokenPanel = document.getElementById("token-panel");
     const treePanel = document.getElementById("tree");
@@ -226,11 +227,14 @@
       return true;
     }
 
+    // The tree, and the version of the document the server stores (null if not fetched).
     async function refreshTree() {
       const response = await fetch(urls.tree, { credentials: "same-origin" });
-      if (!response.ok) return;
-      nodes = (await response.json()).nodes;
+      if (!response.ok) return null;
+      const body = await response.json();
+      nodes = body.nodes;
       renderTree();
+      return body.document_version;
     }
 
     // --- Runs into the document --------------------------------------------------------------
@@ -348,14 +352,23 @@
       // At once: a continuation asked for before the node has loaded grows from it.
       if (generation && generation.end > generation.start) nodeInput.value = run + ":0";
       generation = null;
+      let version = null;
       try {
-        await refreshTree();
+        version = await refreshTree();
         if (frame.saved === false) {
           changed();
           return;
         }
         if (nodes.some((node) => node.id === run + ":0")) await loadNode(run + ":0");
       } finally {
+        // The server took the run into its stored document (sessions/state.py) before the
+        // page heard the run had finished. Saves sent before this document showed the run
+        // carry the version before, and leave the stored one alone; from here on they are
+        // based on it.
+        if (versionInput && version !== null && version !== undefined) {
+          versionInput.value = String(version);
+          changed();
+        }
         delete box.dataset.busy;
       }
     }

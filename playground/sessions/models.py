@@ -37,6 +37,11 @@ class PlaygroundSession(models.Model):
     # and the tree node the document was last taken from ("run:choice", or "").
     looks = models.JSONField(default=list, blank=True)
     node = models.CharField(max_length=40, blank=True)
+    # One more each time a finished run becomes the document on the server (state.take_in_run).
+    # The page posts the version its document is based on, so that a save it sent before it
+    # had the run (a request on its way, the last one as the page is left) does not put the
+    # document from before the run back.
+    document_version = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     last_run_at = models.DateTimeField(null=True, blank=True)

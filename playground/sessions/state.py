@@ -9,6 +9,7 @@ checkbox, a list of strings for stop, [token, bias] pairs for logit_bias.
 import json
 
 from django.conf import settings
+from django.db import transaction
 from django.utils.datastructures import MultiValueDict
 
 from playground.completions import parameters as registry
@@ -127,7 +128,7 @@ def parameters_from_data(data: MultiValueDict) -> dict:
     return {p.name: _checked(p, p.typed_value(data)) for p in saved_parameters()}
 
 
-def _apply(session, data: MultiValueDict, user) -> None:
+def _apply(session, data: MultiValueDict, user, keep_document: bool = False) -> None:
     prompt = data.get("prompt", "")
     cap = settings.PLAYGROUND_MAX_PROMPT_CHARS
     if len(prompt) > cap:
@@ -135,10 +136,15 @@ def _apply(session, data: MultiValueDict, user) -> None:
     check_text("prompt", prompt)
     model = data.get("model", "")[:200]
     check_text("model", model)
-    session.parameters = parameters_from_data(data)
-    session.prompt = prompt
-    session.looks = _looks(data.get("looks", ""), len(prompt) + len(data.get("suffix", "")))
-    session.node = data.get("node", "") if parse_node(data.get("node", "")) else ""
+    parameters = parameters_from_data(data)
+    if keep_document:
+        # The document is prompt, suffix, looks and node: all four stay as stored.
+        session.parameters = {**parameters, "suffix": (session.parameters or {}).get("suffix", "")}
+    else:
+        session.parameters = parameters
+        session.prompt = prompt
+        session.looks = _looks(data.get("looks", ""), len(prompt) + len(data.get("suffix", "")))
+        session.node = data.get("node", "") if parse_node(data.get("node", "")) else ""
     session.model = model
     provider_id = parse_id(data.get("provider", ""))
     if provider_id is not None:
@@ -157,9 +163,25 @@ def _looks(text: str, length: int) -> list:
     return looks if isinstance(looks, list) and looks_are_valid(looks, length) else typed(length)
 
 
-def save_state(session, data: MultiValueDict, user) -> None:
-    """Copies the posted form into the session (not saved to the database here)."""
-    _apply(session, data, user)
+def save_state(session, data: MultiValueDict, user) -> bool:
+    """Copies the posted form into the session (not saved to the database here).
+
+    False when the post's document is older than the stored one (a run was taken in since
+    the page had it: see document_version): then everything but the document is copied.
+    """
+    current = document_is_current(session, data.get("document_version", ""))
+    _apply(session, data, user, keep_document=not current)
+    return current
+
+
+def document_is_current(session, posted_version: str) -> bool:
+    """Whether a post's document is based on the stored one. A post without a version (an
+    import, a run's state put back) is."""
+    try:
+        version = int(posted_version)
+    except ValueError:
+        return True
+    return version >= session.document_version
 
 
 def restore_state(session, state: dict, user) -> None:
@@ -221,7 +243,9 @@ def data_from_state(state: dict) -> MultiValueDict:
 def take_in_run(run) -> None:
     """A finished run from the editor becomes its session's document: its first choice's
     node, as the page then shows it. Stored here, with the run, so that a reload at once,
-    before the page's own save has gone, shows the completion too."""
+    before the page's own save has gone, shows the completion too. Each taking in adds one
+    to the session's document_version.
+    """
     if run.session_id is None or choice_count(run) == 0:
         return
     doc = document(run, 0)
@@ -230,14 +254,27 @@ def take_in_run(run) -> None:
     text, looks = document_text_and_looks(doc)
     if len(text) > settings.PLAYGROUND_MAX_PROMPT_CHARS:
         return
-    # Afresh: the parameters may have been edited (and saved) while the run streamed.
-    session = PlaygroundSession.objects.filter(pk=run.session_id).first()
-    if session is None:
-        return
-    session.prompt = text
-    session.looks = looks
-    session.node = node_id(run.pk, 0)
-    # The text after the cursor is in the document now, not waiting to be sent.
-    session.parameters = {**(session.parameters or {}), "suffix": ""}
-    session.follow_prompt_title()
-    session.save(update_fields=["prompt", "looks", "node", "parameters", "title", "updated_at"])
+    with transaction.atomic():
+        # Afresh, and locked (on PostgreSQL) until saved: the parameters may have been edited
+        # and saved while the run streamed, and a save of the page's may be on its way.
+        session = PlaygroundSession.objects.select_for_update().filter(pk=run.session_id).first()
+        if session is None:
+            return
+        session.prompt = text
+        session.looks = looks
+        session.node = node_id(run.pk, 0)
+        session.document_version += 1
+        # The text after the cursor is in the document now, not waiting to be sent.
+        session.parameters = {**(session.parameters or {}), "suffix": ""}
+        session.follow_prompt_title()
+        session.save(
+            update_fields=[
+                "prompt",
+                "looks",
+                "node",
+                "document_version",
+                "parameters",
+                "title",
+                "updated_at",
+            ]
+        )

@@ -3,6 +3,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -97,23 +98,41 @@ def _runs_with_previous_bodies(session) -> list:
 @login_required
 @require_GET
 def session_tree(request, pk):
-    """The session's tree of runs, for the editor's tree panel."""
+    """The session's tree of runs, for the editor's tree panel, and the version of the stored
+    document: the editor's saves are based on it once it shows the newest run it took in."""
     session = get_object_or_404(PlaygroundSession.objects.owned_by(request.user), pk=pk)
-    return JsonResponse({"nodes": nodes(session.runs.all())})
+    return JsonResponse(
+        {"nodes": nodes(session.runs.all()), "document_version": session.document_version}
+    )
 
 
 @login_required
 @require_POST
 def session_autosave(request, pk):
-    session = get_object_or_404(PlaygroundSession.objects.owned_by(request.user), pk=pk)
-    try:
-        save_state(session, request.POST, request.user)
-    except UnsavableState as exc:
-        return render(
-            request, "sessions/session.html#save-state", {"session": session, "error": str(exc)}
-        )
-    session.save()
+    with transaction.atomic():
+        # Locked (on PostgreSQL) until saved, as a finished run's taking in is (state.py).
+        sessions = PlaygroundSession.objects.owned_by(request.user).select_for_update()
+        session = get_object_or_404(sessions, pk=pk)
+        try:
+            document_saved = save_state(session, request.POST, request.user)
+        except UnsavableState as exc:
+            return render(
+                request, "sessions/session.html#save-state", {"session": session, "error": str(exc)}
+            )
+        session.save()
     state_saved.send(PlaygroundSession, session=session)
+    if not document_saved:
+        # The page's document is from before a run that finished since: what the server holds
+        # has the run's text, so it stays. The page that sent this has the run by now, and
+        # saves again; a page that never will (another tab) is told.
+        error = (
+            "the document here. A completion finished in this session after this page last "
+            "had it, and the stored document has that completion. The other settings are "
+            "saved. Reload the page to see the document as it is stored."
+        )
+        return render(
+            request, "sessions/session.html#save-state", {"session": session, "error": error}
+        )
     context = {
         "session": session,
         "saved": True,

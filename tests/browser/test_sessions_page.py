@@ -51,6 +51,9 @@ def test_a_session_is_kept_restored_renamed_found_exported_and_imported(
         PROMPT,
         PROMPT + " Paris.",
     ]
+    # The page's saves are based on the stored document with both runs in it.
+    expect(page.locator("#id_document_version")).to_have_value("2")
+    expect(page.locator("#save-state")).to_have_text("Saved")
 
     # 2. After a reload both runs are there, newest first, and the form is as it was left.
     page.reload()

@@ -4,6 +4,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from playground.sessions.state import take_in_run
+
 from ..factories import make_provider
 from .helpers import PARAMETERS, form_data
 
@@ -185,3 +187,46 @@ def test_a_nul_character_is_not_saved_and_the_page_says_why(alice_client, sessio
     assert f"Not saved: {field} cannot hold a NUL character." in response.text
     session.refresh_from_db()
     assert "\x00" not in session.prompt + session.model + session.parameters["suffix"]
+
+
+def test_a_save_sent_before_the_page_had_a_finished_run_keeps_the_stored_document(
+    alice_client, session, run, provider
+):
+    # The page's save was on its way (or sent as the page was left) when the run finished on
+    # the server and became the document: it must not put the document from before back.
+    take_in_run(run)
+    session.refresh_from_db()
+    assert session.prompt == "The capital of France is Paris."
+    assert session.document_version == 1
+
+    stale = page_post(
+        provider, prompt="The capital of France is", temperature="1.4", document_version="0"
+    )
+    response = autosave(alice_client, session, stale)
+
+    session.refresh_from_db()
+    assert session.prompt == "The capital of France is Paris."
+    assert session.node == f"{run.pk}:0"
+    assert session.parameters["suffix"] == ""
+    # Everything else it carried is saved, and the label says what was not.
+    assert session.parameters["temperature"] == "1.4"
+    assert "Not saved: the document here" in response.text
+    assert "The other settings are saved" in response.text
+
+
+def test_a_save_based_on_the_taken_in_document_is_kept(alice_client, session, run, provider):
+    take_in_run(run)
+
+    posted = page_post(provider, prompt="The capital of France is Paris. And", document_version="1")
+    response = autosave(alice_client, session, posted)
+
+    assert "Saved" in response.text and "Not saved" not in response.text
+    session.refresh_from_db()
+    assert session.prompt == "The capital of France is Paris. And"
+    assert session.document_version == 1
+
+
+def test_the_tree_gives_the_stored_documents_version(alice_client, session, run):
+    assert alice_client.get(f"/sessions/{session.pk}/tree/").json()["document_version"] == 0
+    take_in_run(run)
+    assert alice_client.get(f"/sessions/{session.pk}/tree/").json()["document_version"] == 1
