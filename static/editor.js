@@ -31,6 +31,7 @@
     let pieces = [];
     let shown = textarea.value; // the text the pieces spell
     let nodes = options.nodes || [];
+    let pruned = options.pruned || []; // the pruned branches (runs/tree.py pruned())
     let current = null; // the document of the node on show, as /runs/<id>/document/ gives it
     let generation = null; // {run, start, end, tokensAt, k} while a run writes into the document
     const redo = []; // nodes undone, newest last
@@ -233,6 +234,7 @@
       if (!response.ok) return null;
       const body = await response.json();
       nodes = body.nodes;
+      pruned = body.pruned;
       renderTree();
       return body.document_version;
     }
@@ -645,6 +647,34 @@
 
     function renderTree() {
       treeView.show(nodes, nodeInput.value);
+      renderPruned();
+    }
+
+    // The pruned branches, each with a button that brings it back (until the session is
+    // emptied from the trash). Labels are model output: text, never markup.
+    const prunedBox = document.getElementById("pruned-branches");
+    function renderPruned() {
+      if (!prunedBox) return;
+      prunedBox.hidden = pruned.length === 0;
+      prunedBox.querySelector(".count").textContent = String(pruned.length);
+      const list = prunedBox.querySelector("ul");
+      list.replaceChildren(...pruned.map((branch) => {
+        const item = document.createElement("li");
+        const label = document.createElement("span");
+        label.className = "pruned-label";
+        label.textContent = branch.label;
+        const detail = document.createElement("small");
+        detail.textContent = " " + branch.model +
+          (branch.runs > 1 ? " · " + branch.runs + " runs" : "");
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "link";
+        button.textContent = "Bring back";
+        button.setAttribute("aria-label", "Bring back: " + branch.label);
+        button.addEventListener("click", () => unprune(branch.run));
+        item.append(label, detail, " ", button);
+        return item;
+      }));
     }
 
     let lastPruned = null;
@@ -654,21 +684,25 @@
         method: "POST", headers: options.csrfHeaders, credentials: "same-origin",
       });
       if (!response.ok) return say("Not pruned: the server answered " + response.status + ".");
-      nodes = (await response.json()).nodes;
+      ({ nodes, pruned } = await response.json());
       lastPruned = run;
       if (!nodeById(nodeInput.value)) nodeInput.value = "";
       renderTree();
       say("Pruned the run and its branches. Undo: Alt+U.", true);
     }
 
-    async function unprune() {
-      if (!lastPruned) return say("Nothing pruned to bring back.");
-      const response = await fetch(urls.unprune(lastPruned), {
+    // Brings back the branch given, else the one pruned last (after a reload: the newest
+    // in the pruned list).
+    async function unprune(which) {
+      const run = typeof which === "number" || typeof which === "string"
+        ? which : lastPruned || (pruned.length ? pruned[0].run : null);
+      if (run === null) return say("Nothing pruned to bring back.");
+      const response = await fetch(urls.unprune(run), {
         method: "POST", headers: options.csrfHeaders, credentials: "same-origin",
       });
       if (!response.ok) return say("Not restored: the server answered " + response.status + ".");
-      nodes = (await response.json()).nodes;
-      lastPruned = null;
+      ({ nodes, pruned } = await response.json());
+      if (String(run) === String(lastPruned)) lastPruned = null;
       renderTree();
       say("The pruned branch is back.");
     }

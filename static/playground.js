@@ -21,6 +21,7 @@
       tree: form.dataset.treeUrl,
     },
     nodes: JSON.parse(document.getElementById("tree-nodes").textContent),
+    pruned: JSON.parse(document.getElementById("pruned-branches-data").textContent),
     csrfHeaders,
     branch: (fields) => startRun(fields),
     explore: () => explore(),

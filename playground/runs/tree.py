@@ -252,6 +252,39 @@ def nodes(runs) -> list[dict]:
     return result
 
 
+def pruned(runs) -> list[dict]:
+    """The pruned branches, newest prune first: each pruned run whose parent is still in the
+    tree, with its first choice's label and how many runs went out of the tree with it.
+    Pruning a branch inside one already pruned does not make a second entry."""
+    ordered = sorted(runs, key=lambda run: (run.created_at, run.pk))
+    hidden = hidden_runs(ordered)
+    # Each hidden run's top: itself if its parent is in the tree, else its parent's top
+    # (a parent comes before its children in this order).
+    top_of: dict[int, int] = {}
+    for run in ordered:
+        if run.pk in hidden:
+            parent_hidden = run.parent_id is not None and run.parent_id in hidden
+            top_of[run.pk] = top_of[run.parent_id] if parent_hidden else run.pk
+    counts: dict[int, int] = {}
+    for top in top_of.values():
+        counts[top] = counts.get(top, 0) + 1
+    tops = [run for run in ordered if top_of.get(run.pk) == run.pk]
+    return [
+        {
+            "run": run.pk,
+            # A branch begins with the token forced in: it is the text the user picked.
+            "label": _label(
+                (run.forced_text or "")
+                + (_generated(run, _choice(run, 0))[0] if choice_count(run) else "")
+            ),
+            "model": run.model,
+            "pruned_at": run.pruned_at.isoformat(),
+            "runs": counts[run.pk],
+        }
+        for run in sorted(tops, key=lambda run: (run.pruned_at, run.pk), reverse=True)
+    ]
+
+
 def hidden_runs(runs) -> set[int]:
     """The ids of the pruned runs and of every run under them: the runs nodes() leaves out."""
     hidden: set[int] = set()

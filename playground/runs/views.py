@@ -54,7 +54,8 @@ def run_document(request, pk):
 def _prune(request, pk, pruned_at):
     run = _own_run(request, pk)
     Run.objects.filter(pk=run.pk).update(pruned_at=pruned_at)
-    return JsonResponse({"nodes": tree.nodes(run.session.runs.all()) if run.session else []})
+    runs = list(run.session.runs.all()) if run.session else []
+    return JsonResponse({"nodes": tree.nodes(runs), "pruned": tree.pruned(runs)})
 
 
 @login_required

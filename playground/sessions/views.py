@@ -16,7 +16,7 @@ from playground.completions.forms import CompletionForm
 from playground.providers.models import Provider
 from playground.runs.models import Run
 from playground.runs.recovery import mark_abandoned_runs_interrupted
-from playground.runs.tree import looks_are_valid, nodes, typed
+from playground.runs.tree import looks_are_valid, nodes, pruned, typed
 
 from .file_schema import file_schema
 from .forms import ImportForm, RenameForm, SearchForm
@@ -72,6 +72,7 @@ def render_session_page(request, session, **extra_context):
     if initial["provider"] is None:
         initial["provider"] = Provider.objects.default_for(request.user)
     form = CompletionForm(initial=initial, user=request.user)
+    runs = list(session.runs.all())
     return render(
         request,
         "sessions/session.html",
@@ -80,7 +81,8 @@ def render_session_page(request, session, **extra_context):
             "form": form,
             "has_providers": form.fields["provider"].queryset.exists(),
             "runs": _runs_with_previous_bodies(session),
-            "tree_nodes": nodes(session.runs.all()),
+            "tree_nodes": nodes(runs),
+            "pruned_branches": pruned(runs),
             "looks_json": json.dumps(looks),
             **extra_context,
         },
@@ -101,8 +103,13 @@ def session_tree(request, pk):
     """The session's tree of runs, for the editor's tree panel, and the version of the stored
     document: the editor's saves are based on it once it shows the newest run it took in."""
     session = get_object_or_404(PlaygroundSession.objects.owned_by(request.user), pk=pk)
+    runs = list(session.runs.all())
     return JsonResponse(
-        {"nodes": nodes(session.runs.all()), "document_version": session.document_version}
+        {
+            "nodes": nodes(runs),
+            "pruned": pruned(runs),
+            "document_version": session.document_version,
+        }
     )
 
 

@@ -267,6 +267,20 @@ def test_choosing_an_alternative_branches_and_the_tree_walks_by_keyboard(alice_p
     page.get_by_role("button", name="Undo prune").click()
     expect(tree_items(page)).to_have_count(2)
 
+    # Pruned again, it is listed after a reload, and comes back from the list.
+    page.keyboard.press("Alt+t")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Delete")
+    expect(tree_items(page)).to_have_count(1)
+    page.reload()
+    pruned = page.locator("#pruned-branches")
+    expect(pruned.locator("summary")).to_have_text("Pruned branches (1)")
+    pruned.locator("summary").click()
+    expect(pruned.locator("li")).to_contain_text("dogs bark")
+    pruned.get_by_role("button", name="Bring back: dogs bark").click()
+    expect(tree_items(page)).to_have_count(2)
+    expect(pruned).to_be_hidden()
+
 
 def test_the_next_token_explorer_shows_the_distribution_and_steps_on(alice_page, upstream):
     page = alice_page

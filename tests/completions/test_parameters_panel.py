@@ -107,7 +107,7 @@ def test_the_advanced_parameters_are_inside_a_closed_disclosure_after_the_everyd
     alice_client, session
 ):
     page = page_of(alice_client, session)
-    [details] = elements(page, lambda e: e.name == "details")
+    [details] = elements(page, lambda e: "advanced-parameters" in attrs(e).get("class", ""))
     advanced = [p.name for p in parameters.registered() if p.level is Level.ADVANCED]
 
     assert advanced == ["prompt_json", "include_usage", "logprobs", "extra_body"]
@@ -129,6 +129,8 @@ def test_the_disclosure_is_open_when_an_advanced_parameter_is_set(
     alice, alice_provider, alice_client
 ):
     session = make_session(alice, alice_provider, parameters={"extra_body": '{"top_k": 40}'})
-    [details] = elements(page_of(alice_client, session), lambda e: e.name == "details")
+    [details] = elements(
+        page_of(alice_client, session), lambda e: "advanced-parameters" in attrs(e).get("class", "")
+    )
 
     assert "open" in attrs(details)

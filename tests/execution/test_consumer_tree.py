@@ -176,10 +176,23 @@ async def test_a_pruned_run_hides_what_grew_from_it_until_it_is_back(
             ),
         )
     )
-    pruned = await sync_to_async(alice_client.post)(f"/runs/{first['run']}/prune/")
+    post = sync_to_async(alice_client.post)
+    # The child pruned first, then its parent: one pruned branch, of both runs.
+    inner = await post(f"/runs/{second['run']}/prune/")
+    assert [branch["run"] for branch in inner.json()["pruned"]] == [second["run"]]
+    pruned = await post(f"/runs/{first['run']}/prune/")
     assert pruned.json()["nodes"] == []
-    back = await sync_to_async(alice_client.post)(f"/runs/{first['run']}/unprune/")
+    [branch] = pruned.json()["pruned"]
+    assert (branch["run"], branch["label"], branch["runs"]) == (first["run"], "one", 2)
+    tree = await sync_to_async(alice_client.get)(f"/sessions/{session.pk}/tree/")
+    assert tree.json()["pruned"] == pruned.json()["pruned"]
+    # The parent back, the child is still pruned, on its own; then it is back too.
+    back = await post(f"/runs/{first['run']}/unprune/")
+    assert [n["id"] for n in back.json()["nodes"]] == [f"{first['run']}:0"]
+    assert [branch["run"] for branch in back.json()["pruned"]] == [second["run"]]
+    back = await post(f"/runs/{second['run']}/unprune/")
     assert [n["id"] for n in back.json()["nodes"]] == [f"{first['run']}:0", f"{second['run']}:0"]
+    assert back.json()["pruned"] == []
 
 
 async def test_a_node_document_is_its_prompt_its_choice_and_its_suffix(
