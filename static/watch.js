@@ -57,6 +57,9 @@
       tree.delta(frame);
     },
     tokens: tree.tokens,
+    "tree.changed"() {
+      tree.changed();
+    },
     "run.finished"(frame) {
       // The database went away at the end of the run: the streamed text is what there is.
       if (frame.saved === false) runs.say(frame.error);
@@ -320,6 +323,18 @@ function SharedTree(root) {
     if (mine && frame.saved !== false && selected === frame.run + ":0") showNode(selected);
   }
 
+  // tree.changed: the presenter pruned a branch or brought one back. A viewer on a node
+  // that went is told, and taken to the presenter's.
+  async function changed() {
+    await refreshTree();
+    if (stopped || !selected || nodeById(selected)) return;
+    selected = "";
+    if (presenter && nodeById(presenter)) await showNode(presenter);
+    else renderTree();
+    say("The presenter pruned the branch you were looking at" +
+      (selected ? ". This is the presenter's node." : "."));
+  }
+
   // live.state: the presenter's editor shows this node now. Followed when it moves (the
   // viewer's own choice stays until then), not while a presented run streams.
   function presenterAt(node) {
@@ -342,5 +357,5 @@ function SharedTree(root) {
     offerFork(first.node);
   }
 
-  return { started, delta, tokens, finished, presenterAt, stop };
+  return { started, delta, tokens, finished, presenterAt, changed, stop };
 }

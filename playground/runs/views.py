@@ -10,6 +10,7 @@ from . import tree
 from .cards import render_run_card
 from .models import Run
 from .recovery import mark_abandoned_runs_interrupted
+from .signals import tree_changed
 
 
 def _own_run(request, pk) -> Run:
@@ -54,6 +55,8 @@ def run_document(request, pk):
 def _prune(request, pk, pruned_at):
     run = _own_run(request, pk)
     Run.objects.filter(pk=run.pk).update(pruned_at=pruned_at)
+    if run.session_id is not None:
+        tree_changed.send(Run, session_id=run.session_id)
     runs = list(run.session.runs.all()) if run.session else []
     return JsonResponse({"nodes": tree.nodes(runs), "pruned": tree.pruned(runs)})
 

@@ -158,6 +158,12 @@ def show_state_to_live_viewers(session) -> None:
         send_to_viewers_now(session.pk, live_state_frame(public_state(session), live=True))
 
 
+def show_tree_change_to_live_viewers(session_id: int) -> None:
+    """A branch pruned or brought back: the viewers' tree panels fetch the tree again."""
+    if SessionShare.objects.filter(session_id=session_id, live_since__isnull=False).exists():
+        send_to_viewers_now(session_id, {"type": "tree.changed"})
+
+
 def _blank(value) -> bool:
     return value in ("", None)
 

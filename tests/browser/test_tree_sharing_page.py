@@ -105,6 +105,15 @@ def test_a_viewer_follows_the_presenters_branch_moves_and_forks_at_a_node(
     if SCREENSHOT:
         viewer.screenshot(path=SCREENSHOT, full_page=True)
 
+    # The presenter prunes that branch: it leaves the viewer's tree at once, and the viewer
+    # is told; brought back, it is there again.
+    editor.locator(f'#tree [role=treeitem][data-node="{tree["branch"]}:0"]').focus()
+    editor.keyboard.press("Delete")
+    expect(items).to_have_count(2)
+    expect(viewer.locator("#document-caption")).to_contain_text("The presenter pruned the branch")
+    editor.get_by_role("button", name="Undo prune").click()
+    expect(items).to_have_count(3)
+
     # A presented run streams into the viewer's document, tinted token by token.
     upstream.script(SSE(with_logprobs([" Hail", " stops", "."]), delay=0.2))
     presenter.keyboard.press("Control+Enter")

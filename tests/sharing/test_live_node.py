@@ -63,3 +63,31 @@ async def test_a_pruned_node_is_not_shown_to_viewers(
     assert state["node"] == ""
     await presenter.disconnect()
     await viewer.disconnect()
+
+
+async def test_a_pruned_branch_makes_the_viewers_ask_for_the_tree_again(
+    connect, alice, alice_client, bob, link_share, branched
+):
+    session = link_share.session
+    presenter = await go_live(connect, alice, session)
+    viewer = await connect(bob, path=f"/ws/watch/{link_share.token}/")
+    await viewer.receive_json_from()
+
+    await database_sync_to_async(alice_client.post)(f"/runs/{branched['branch'].pk}/prune/")
+    assert (await receive_until(viewer, "tree.changed"))[-1] == {"type": "tree.changed"}
+    await database_sync_to_async(alice_client.post)(f"/runs/{branched['branch'].pk}/unprune/")
+    assert (await receive_until(viewer, "tree.changed"))[-1] == {"type": "tree.changed"}
+    await presenter.disconnect()
+    await viewer.disconnect()
+
+
+async def test_a_prune_while_not_live_sends_nothing(
+    connect, alice_client, bob, link_share, branched
+):
+    viewer = await connect(bob, path=f"/ws/watch/{link_share.token}/")
+    await viewer.receive_json_from()
+
+    await database_sync_to_async(alice_client.post)(f"/runs/{branched['branch'].pk}/prune/")
+
+    assert await viewer.receive_nothing(timeout=0.2)
+    await viewer.disconnect()
