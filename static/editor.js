@@ -382,6 +382,18 @@
       delete box.dataset.busy;
     }
 
+    // A run card's "Insert into prompt": its text is generated text, written at the end.
+    function appendGenerated(text) {
+      if (!text || textarea.readOnly) return;
+      const at = textarea.value.length;
+      textarea.setRangeText(text, at, at, "end");
+      shown = textarea.value;
+      replaceRange(at, at, [{ look: "g", text }]);
+      changed();
+      textarea.focus();
+      textarea.setSelectionRange(shown.length, shown.length);
+    }
+
     // --- Undo, redo, regenerate -------------------------------------------------------------
     function nodeById(id) {
       return nodes.find((node) => node.id === id) || null;
@@ -744,6 +756,7 @@
     return {
       runFields, started, delta, tokens, finished, failed, prepare, regenerate, undo,
       redo: redoCompletion, exploreFields, explored, scored, leaveExplorer, unprune,
+      appendGenerated,
       setCapabilities(found) {
         capabilities = found || {};
         // Said before sending: what this model cannot do, as its probe found.

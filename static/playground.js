@@ -665,19 +665,15 @@
     body.append(row);
   });
 
-  // "Insert into prompt": the choice's completion (not its echoed prompt) goes after the
-  // prompt, so the user can keep writing from there.
-  const promptInput = document.getElementById("id_prompt");
+  // "Insert into prompt": the choice's completion (not its echoed prompt) goes at the end of
+  // the document, in the generated look, so the user can keep writing from there.
   document.addEventListener("click", (event) => {
     const button = event.target.closest("[data-insert-choice]");
     if (!button) return;
     const text = [...button.closest(".choice").querySelectorAll(".choice-text > span:not(.echo)")]
       .map((span) => span.textContent)
       .join("");
-    promptInput.value += text;
-    promptInput.dispatchEvent(new Event("input", { bubbles: true }));
-    promptInput.focus();
-    promptInput.setSelectionRange(promptInput.value.length, promptInput.value.length);
+    editor.appendGenerated(text);
   });
 
 })();

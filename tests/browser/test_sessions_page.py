@@ -93,6 +93,8 @@ def test_a_session_is_kept_restored_renamed_found_exported_and_imported(
         "button", name="Insert into prompt"
     ).click()
     expect(prompt).to_have_value(PROMPT + " Paris.")
+    # It is the model's text, and looks it.
+    expect(page.locator("#document-backdrop .look-generated")).to_have_text([" Paris."])
     expect(page.locator("#save-state")).to_have_text("Saved")
 
     # 4. Rename, then find the session in the list by searching.
