@@ -322,7 +322,8 @@ class CompletionForm(forms.Form):
         scoring) read positions in the document as written, so are not filled."""
         super().__init__(*args, **kwargs)
         self.fill_variables = fill_variables
-        self.fields["provider"].queryset = Provider.objects.usable_by(user)
+        provider: forms.ModelChoiceField = self.fields["provider"]  # type: ignore[assignment]
+        provider.queryset = Provider.objects.usable_by(user)
         for parameter in registered():
             self.fields[parameter.name] = parameter_field(parameter)
 
