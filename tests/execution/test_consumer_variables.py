@@ -71,3 +71,33 @@ async def test_the_session_keeps_the_template_and_the_values_after_the_run(
     # The run is taken into the document with the variable, ready to be filled again.
     assert stored.prompt == "Capital of {{city}}: Paris."
     assert json.loads(stored.parameters["variables"]) == {"city": "France"}
+
+
+@sync_to_async
+def export_and_import(session, user):
+    from playground.sessions.transfer import export_session, import_session, parse_export
+
+    raw = json.dumps(export_session(session)).encode()
+    return import_session(parse_export(raw), user)
+
+
+async def test_an_exported_session_with_a_filled_run_imports_with_its_template(
+    alice, alice_provider, alice_socket, upstream
+):
+    """The run's looks cover the document as written, which is not the text sent."""
+    upstream.script(SSE([completion_chunk(" Paris."), completion_chunk("")]))
+    session = await new_session(alice)
+    await run_and_collect(
+        alice_socket,
+        page_message(
+            alice_provider,
+            session=str(session.pk),
+            prompt="Capital of {{city}}:",
+            looks='[["p", 20]]',
+            variables=json.dumps({"city": "France"}),
+        ),
+    )
+    copy = await export_and_import(session, alice)
+    run = await Run.objects.aget(session=copy)
+    assert run.written_prompt_and_suffix == ("Capital of {{city}}:", "")
+    assert run.request_body["prompt"] == "Capital of France:"
