@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "playground.completions",
     "playground.runs",
     "playground.sessions",
+    "playground.datasets",
     "playground.execution",
     "playground.sharing",
     "playground.localmodel",
@@ -216,6 +217,10 @@ PLAYGROUND_MODELS_CACHE_SECONDS = env.int("PLAYGROUND_MODELS_CACHE_SECONDS", def
 PLAYGROUND_SAVE_INTERVAL = env.float("PLAYGROUND_SAVE_INTERVAL", default=2.0)
 # The largest session file that may be imported.
 PLAYGROUND_IMPORT_MAX_BYTES = env.int("PLAYGROUND_IMPORT_MAX_BYTES", default=5_000_000)
+# Datasets (datasets/parsing.py): the most rows one may have, and the largest file (or
+# pasted text) read, in bytes. A value is at most PLAYGROUND_MAX_PROMPT_CHARS characters.
+PLAYGROUND_DATASET_MAX_ROWS = env.int("PLAYGROUND_DATASET_MAX_ROWS", default=5_000)
+PLAYGROUND_DATASET_MAX_BYTES = env.int("PLAYGROUND_DATASET_MAX_BYTES", default=5_000_000)
 # The longest prompt, suffix or JSON prompt a run may send, in characters.
 PLAYGROUND_MAX_PROMPT_CHARS = env.int("PLAYGROUND_MAX_PROMPT_CHARS", default=200_000)
 # The largest socket message; room for a prompt and a suffix at their cap in any script.

@@ -7,6 +7,7 @@ from playground.sessions.views import playground
 urlpatterns = [
     path("", playground, name="playground"),
     path("sessions/", include("playground.sessions.urls")),
+    path("datasets/", include("playground.datasets.urls")),
     path("", include("playground.sharing.urls")),
     path("runs/", include("playground.runs.urls")),
     path("accounts/", include("playground.accounts.urls")),

@@ -71,3 +71,22 @@ def make_session(owner, provider=None, **extra):
         session.follow_prompt_title()
     session.save()
     return session
+
+
+def make_dataset(owner, name="Capitals", columns=("city", "expected"), rows=None, **extra):
+    """A stored dataset; rows default to two capitals."""
+    from playground.datasets.models import Dataset, DatasetRow
+
+    columns = list(columns)
+    if rows is None:
+        rows = [
+            dict(zip(columns, values, strict=False))
+            for values in [("Paris", "France"), ("Rome", "Italy")]
+        ]
+    dataset = Dataset.objects.create(
+        owner=owner, name=name, columns=columns, row_count=len(rows), **extra
+    )
+    DatasetRow.objects.bulk_create(
+        DatasetRow(dataset=dataset, index=i, values=values) for i, values in enumerate(rows)
+    )
+    return dataset

@@ -14,6 +14,7 @@ from playground.json_values import is_integer, strict_loads
 from playground.providers.capabilities import capabilities_for
 from playground.providers.models import Provider
 
+from . import variables
 from .escapes import decode_escapes
 from .parameters import INT32_MAX, Level, Parameter, Type, Widget, body_keys, get, registered
 from .widgets import LogitBiasWidget, SliderNumberInput, StopSequencesWidget
@@ -150,6 +151,19 @@ class ExtraBodyField(forms.CharField):
         return extra
 
 
+class VariablesField(forms.CharField):
+    """The values of the prompt's variables, as the page posts them: a JSON object."""
+
+    widget = forms.HiddenInput
+
+    def clean(self, value):
+        text = super().clean(value)
+        try:
+            return variables.parse_values(text or "")
+        except ValueError as exc:
+            raise forms.ValidationError(f"{self.label}: {exc}.") from None
+
+
 def _text_widget(parameter: Parameter, **attrs):
     attrs = {**parameter.widget_attrs, **attrs}
     if parameter.widget is Widget.TEXTAREA:
@@ -255,6 +269,13 @@ def _json_text(field_class):
     return make
 
 
+def _variables(parameter: Parameter) -> forms.Field:
+    # Hidden: static/variables.js shows a box per variable of the prompt and writes this.
+    return VariablesField(
+        **_common(parameter), validators=[PromptLength(parameter.shown_label)], strip=False
+    )
+
+
 _FIELDS = {
     Type.STRING: _string,
     Type.INTEGER: _integer,
@@ -264,6 +285,7 @@ _FIELDS = {
     Type.TOKEN_BIASES: _token_biases,
     Type.PROMPT_JSON: _json_text(PromptJSONField),
     Type.OBJECT_JSON: _json_text(ExtraBodyField),
+    Type.VARIABLES: _variables,
 }
 
 
@@ -292,11 +314,16 @@ class CompletionForm(forms.Form):
     )
 
     # Laid out by hand in the page; the parameter panel shows the other fields in order.
-    EDITOR_FIELDS = ("provider", "model", "prompt", "suffix", "show_probabilities")
+    EDITOR_FIELDS = ("provider", "model", "prompt", "suffix", "show_probabilities", "variables")
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, fill_variables: bool = False, **kwargs):
+        """fill_variables: a run's form, whose prompt and suffix are sent with their
+        {{variables}} filled in (variables.py). Other requests (the next-token explorer,
+        scoring) read positions in the document as written, so are not filled."""
         super().__init__(*args, **kwargs)
-        self.fields["provider"].queryset = Provider.objects.usable_by(user)
+        self.fill_variables = fill_variables
+        provider: forms.ModelChoiceField = self.fields["provider"]  # type: ignore[assignment]
+        provider.queryset = Provider.objects.usable_by(user)
         for parameter in registered():
             self.fields[parameter.name] = parameter_field(parameter)
 
@@ -338,4 +365,23 @@ class CompletionForm(forms.Form):
             self.add_error("include_usage", "include_usage needs stream on.")
         if cleaned.get("show_probabilities") and cleaned.get("logprobs") is None:
             cleaned["logprobs"] = most_logprobs(cleaned.get("provider"), cleaned.get("model"))
+        if self.fill_variables:
+            self._fill_variables(cleaned)
         return cleaned
+
+    def _fill_variables(self, cleaned: dict) -> None:
+        """The prompt and suffix as sent: their variables filled in, each within the cap."""
+        values = cleaned.get("variables")
+        if values is None:
+            return  # the variables field has its own error
+        for name in ("prompt", "suffix"):
+            if cleaned.get(name) is None:
+                continue
+            try:
+                filled = variables.fill(cleaned[name], values)
+                PromptLength(f"{name}, with its variables filled in,")(filled)
+            except (variables.MissingValues, forms.ValidationError) as exc:
+                message = exc.messages[0] if isinstance(exc, forms.ValidationError) else str(exc)
+                self.add_error(name, message)
+            else:
+                cleaned[name] = filled

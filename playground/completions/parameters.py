@@ -54,6 +54,7 @@ class Type(StrEnum):
     TOKEN_BIASES = "token biases"  # [token id, bias] pairs (logit_bias)
     PROMPT_JSON = "prompt JSON"  # JSON text: strings, a token list or token lists
     OBJECT_JSON = "object JSON"  # JSON text: an object of fields for the body
+    VARIABLES = "variables"  # JSON text: an object of {{name}} -> value (variables.py)
 
 
 class Widget(StrEnum):
@@ -94,6 +95,8 @@ _WIDGETS = {
     Type.TOKEN_BIASES: Widget.LOGIT_BIAS,
     Type.PROMPT_JSON: Widget.TEXTAREA,
     Type.OBJECT_JSON: Widget.TEXTAREA,
+    # Posted and kept as text; the page shows a box per variable (static/variables.js).
+    Type.VARIABLES: Widget.TEXT,
 }
 
 
@@ -282,6 +285,18 @@ register(
         widget=Widget.TEXTAREA,
         widget_attrs={"rows": 2},
         help_text="Insert mode: the text that comes after the completion.",
+    )
+)
+register(
+    Parameter(
+        name="variables",
+        type=Type.VARIABLES,
+        label="Variables",
+        prompt_sized=True,
+        help_text="A value for each {{name}} in the prompt and suffix, filled in before a run "
+        "is sent.",
+        body=Body.NEVER,
+        in_openai_schema=False,
     )
 )
 register(

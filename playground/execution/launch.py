@@ -64,7 +64,8 @@ def launch_run(user, message: dict) -> Launch:
     if session is None:
         return Launch(error="No such session: it was deleted, or it is not yours.")
     data = form_data_from_message(message)
-    form = CompletionForm(data, user=user)
+    # The form fills the prompt's {{variables}} in: the run sends, and keeps, the filled text.
+    form = CompletionForm(data, user=user, fill_variables=True)
     valid = form.is_valid()
     try:
         # The form is saved even when it is invalid: what the user typed is never lost.

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from playground.completions import variables
+
 
 class RunStatus(models.TextChoices):
     STREAMING = "streaming", "Streaming"
@@ -124,3 +126,23 @@ class Run(models.Model):
     def prompt_text(self) -> str:
         prompt = self.request_body.get("prompt", "")
         return prompt if isinstance(prompt, str) else ""
+
+    @property
+    def written_prompt_and_suffix(self) -> tuple[str, str]:
+        """The prompt and suffix as the editor had them: with their {{variables}}, where the
+        request body has them filled in. So a run taken into the document keeps the
+        template, and the next run fills it again. Taken from the form the run kept, only
+        when filling that in gives exactly what was sent."""
+        sent = (self.prompt_text, self.request_body.get("suffix") or "")
+        state = self.form_state or {}
+        prompt, suffix = state.get("prompt"), state.get("suffix") or ""
+        if not isinstance(prompt, str) or not isinstance(suffix, str):
+            return sent
+        if (prompt, suffix) == sent:
+            return sent
+        try:
+            values = variables.parse_values(state.get("variables") or "")
+            filled = (variables.fill(prompt, values), variables.fill(suffix, values))
+        except ValueError:
+            return sent
+        return (prompt, suffix) if filled == sent else sent

@@ -167,8 +167,7 @@ def choice_tokens(run: Run, index: int) -> list | None:
 
 def document(run: Run, index: int) -> dict:
     """What the editor shows for a node: prompt, the choice's text, then the suffix."""
-    prompt = run.prompt_text
-    suffix = run.request_body.get("suffix") or ""
+    prompt, suffix = run.written_prompt_and_suffix
     text, tokens = _generated(run, _choice(run, index))
     looks = run.looks if looks_are_valid(run.looks, len(prompt) + len(suffix)) else None
     return {

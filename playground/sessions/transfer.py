@@ -188,13 +188,18 @@ def _check_tree(runs: list[dict]) -> None:
     schema cannot make. A run without parent is a root, whatever else it says (its parent
     may have been deleted)."""
     stored = [
-        Run(request_body=run["request_body"], choices=run["choices"], status=run["status"])
+        Run(
+            request_body=run["request_body"],
+            choices=run["choices"],
+            status=run["status"],
+            form_state=run.get("form_state") or {},
+        )
         for run in runs
     ]
     for position, (run, kept) in enumerate(zip(runs, stored, strict=True)):
         where = f"runs[{position}]"
         looks = run.get("looks")
-        length = _document_length(kept.prompt_text, kept.request_body.get("suffix"))
+        length = _document_length(*kept.written_prompt_and_suffix)
         if looks and not tree.looks_are_valid(looks, length):
             raise InvalidExport(
                 f"{where}.looks must cover its prompt and suffix exactly ({length} characters)."

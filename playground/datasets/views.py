@@ -1,0 +1,148 @@
+"""The datasets' pages: list, new (paste or upload), detail, rename, share, delete, download.
+
+Every view loads its dataset through the queryset of what this user may do with it
+(readable_by, owned_by), so access is checked again on every request: an outsider, and a
+teammate once the share or the team membership ends, gets a 404.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .forms import DatasetForm, RenameForm, SessionChoiceForm, ShareForm
+from .matching import missing_columns, session_variables
+from .models import Dataset, DatasetRow
+from .parsing import Table, to_csv, to_jsonl
+
+SHOWN_ROWS = 20
+ROWS_PER_INSERT = 500
+
+
+@login_required
+@require_GET
+def dataset_list(request):
+    datasets = Dataset.objects.readable_by(request.user).select_related("owner", "team")
+    return render(request, "datasets/dataset_list.html", {"datasets": datasets})
+
+
+def _store(owner, name: str, table: Table) -> Dataset:
+    # One transaction: a dataset is stored whole or not at all.
+    with transaction.atomic():
+        dataset = Dataset.objects.create(
+            owner=owner, name=name, columns=table.columns, row_count=len(table.rows)
+        )
+        DatasetRow.objects.bulk_create(
+            (
+                DatasetRow(dataset=dataset, index=index, values=values)
+                for index, values in enumerate(table.rows)
+            ),
+            batch_size=ROWS_PER_INSERT,
+        )
+    return dataset
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dataset_new(request):
+    form = DatasetForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        dataset = _store(request.user, form.cleaned_data["name"], form.table)
+        messages.success(request, f"Stored {dataset.row_count:,} rows.")
+        return redirect("dataset_detail", pk=dataset.pk)
+    caps = {
+        "max_rows": f"{settings.PLAYGROUND_DATASET_MAX_ROWS:,}",
+        "max_value": f"{settings.PLAYGROUND_MAX_PROMPT_CHARS:,}",
+        "max_bytes": f"{settings.PLAYGROUND_DATASET_MAX_BYTES:,}",
+    }
+    return render(request, "datasets/dataset_new.html", {"form": form, **caps})
+
+
+@login_required
+@require_GET
+def dataset_detail(request, pk):
+    dataset = get_object_or_404(
+        Dataset.objects.readable_by(request.user).select_related("owner", "team"), pk=pk
+    )
+    rows = [
+        [row.values.get(name, "") for name in dataset.columns]
+        for row in dataset.rows.all()[:SHOWN_ROWS]
+    ]
+    check = SessionChoiceForm(request.GET or None, user=request.user)
+    session = check.cleaned_data.get("session") if check.is_valid() else None
+    context = {
+        "dataset": dataset,
+        "rows": rows,
+        "is_owner": dataset.owner_id == request.user.pk,
+        "check": check,
+        "checked_session": session,
+        "variables": session_variables(session) if session else [],
+        "missing": missing_columns(dataset, session) if session else [],
+        "rename_form": RenameForm(instance=dataset),
+        "share_form": ShareForm(instance=dataset),
+    }
+    return render(request, "datasets/dataset_detail.html", context)
+
+
+def _owned(request, pk) -> Dataset:
+    return get_object_or_404(Dataset.objects.owned_by(request.user), pk=pk)
+
+
+@login_required
+@require_POST
+def dataset_rename(request, pk):
+    dataset = _owned(request, pk)
+    form = RenameForm(request.POST, instance=dataset)
+    if form.is_valid():
+        form.save()
+        messages.success(request, "Renamed.")
+    else:
+        messages.error(request, " ".join(form.errors["name"]))
+    return redirect("dataset_detail", pk=dataset.pk)
+
+
+@login_required
+@require_POST
+def dataset_share(request, pk):
+    dataset = _owned(request, pk)
+    form = ShareForm(request.POST, instance=dataset)
+    if form.is_valid():
+        form.save()
+        messages.success(request, f"Sharing: {dataset.get_visibility_display()}.")
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("dataset_detail", pk=dataset.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dataset_delete(request, pk):
+    dataset = _owned(request, pk)
+    if request.method == "POST":
+        name = dataset.name
+        dataset.delete()
+        messages.success(request, f"Deleted the dataset {name}.")
+        return redirect("dataset_list")
+    return render(request, "datasets/dataset_confirm_delete.html", {"dataset": dataset})
+
+
+DOWNLOADS = {
+    "csv": (to_csv, "text/csv; charset=utf-8"),
+    "jsonl": (to_jsonl, "application/jsonl; charset=utf-8"),
+}
+
+
+@login_required
+@require_GET
+def dataset_download(request, pk, format):
+    dataset = get_object_or_404(Dataset.objects.readable_by(request.user), pk=pk)
+    write, content_type = DOWNLOADS[format]
+    values = (row.values for row in dataset.rows.all().iterator(chunk_size=ROWS_PER_INSERT))
+    response = HttpResponse(write(dataset.columns, values), content_type=content_type)
+    filename = f"{slugify(dataset.name) or 'dataset'}.{format}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
