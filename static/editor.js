@@ -756,7 +756,7 @@
     return {
       runFields, started, delta, tokens, finished, failed, prepare, regenerate, undo,
       redo: redoCompletion, exploreFields, explored, scored, leaveExplorer, unprune,
-      appendGenerated,
+      appendGenerated, refreshTree, open: loadNode,
       setCapabilities(found) {
         capabilities = found || {};
         // Said before sending: what this model cannot do, as its probe found.

@@ -26,6 +26,27 @@
     branch: (fields) => startRun(fields),
     explore: () => explore(),
   });
+  // The comparison panel (compare.js): the same form and document, sent to its columns.
+  const compare = PlaygroundCompare({
+    send,
+    message() {
+      const fields = editor.runFields(null);
+      return {
+        ...formValues(),
+        prompt: fields.prompt,
+        suffix: fields.suffix,
+        parent: fields.parent || "",
+        looks: fields.looks,
+      };
+    },
+    formValue: (name) => (form.elements[name] ? form.elements[name].value : ""),
+    onStart: () => setRunning(true),
+    onEnd() {
+      setRunning(false);
+      editor.refreshTree();
+    },
+    open: (id) => editor.open(id),
+  });
 
   function setRunning(running) {
     runButton.disabled = running;
@@ -86,12 +107,18 @@
       setRunning(true);
     },
     delta(frame) {
+      if (compare.owns(frame.run)) return compare.delta(frame);
       runs.delta(frame);
       editor.delta(frame);
     },
     tokens(frame) {
+      if (compare.owns(frame.run)) return compare.tokens(frame);
       editor.tokens(frame);
     },
+    "compare.started": (frame) => compare.started(frame),
+    "column.finished": (frame) => compare.columnFinished(frame),
+    "compare.finished": (frame) => compare.finished(frame),
+    "compare.invalid": (frame) => compare.invalid(frame),
     "run.finished"(frame) {
       setRunning(false);
       // The database went away mid-run: the streamed text stays, and this says so.
@@ -106,6 +133,7 @@
       editor.failed();
     },
     error(frame) {
+      if (compare.refused(frame.error)) return;
       showSocketError(frame.error);
       if (pendingRun) {
         pendingRun = null;
@@ -415,6 +443,7 @@
         KeyN: explore,
         KeyS: score,
         KeyT: () => editor.focusTree(),
+        KeyC: () => compare.focus(),
         KeyU: () => editor.unprune(),
         // The alternatives of the token at the cursor (or the explorer's), to choose with Enter.
         KeyA: () => {

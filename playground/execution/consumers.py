@@ -1,10 +1,12 @@
 """The playground socket: validates run requests, starts and stops runs, relays their frames.
 
-Client → server: {"action": "run", ...form fields...}, {"action": "stop"}, {"action": "ping"},
-and {"action": "explore" or "score", "request": id, ...form fields...} (exploring.py).
+Client → server: {"action": "run", ...form fields...}, {"action": "compare", ...form fields...,
+"columns": [...]} (comparing.py), {"action": "stop"} (a run, or every column; with "run": id,
+that column only), {"action": "ping"}, and {"action": "explore" or "score", "request": id,
+...form fields...} (exploring.py).
 Server → client: run.started, delta, tokens (each token's logprobs, after the delta with its
-text), run.finished, form.invalid, explore.result, score.result, their .error frames and
-error frames (README).
+text), run.finished, form.invalid, compare.started, column.finished, compare.finished,
+compare.invalid, explore.result, score.result, their .error frames and error frames (README).
 The socket lives only as long as its login: see accounts/sockets.py.
 
 The apps above extend it through one hook, relay_for(run), and their own actions
@@ -23,6 +25,7 @@ from django.db import DatabaseError
 from playground.accounts.sockets import ClosesWhenAccessEnds
 from playground.completions.request_body import expected_choice_count
 from playground.runs.cards import render_run_card
+from playground.runs.comparisons import column_figures
 from playground.runs.models import Run
 from playground.sessions.state import take_in_run
 from playground.sockets.dispatch import LeanDispatch
@@ -30,6 +33,7 @@ from playground.sockets.frames import RefusedFrame, read_message
 from playground.sockets.outgoing import MAX_FRAME_BYTES, fit
 
 from .accumulator import CompletionAccumulator
+from .comparing import launch_comparison
 from .execution import NOT_SAVED, RunExecution
 from .exploring import Kind, Lookup, answer, prepare, request_id
 from .launch import launch_run
@@ -96,6 +100,12 @@ def _render_cards(
     return render_run_card(run), render_run_card(run, read_only=True) if for_relay else None
 
 
+def column_finished_frame(run: Run, saved: bool) -> dict:
+    """A comparison's column has ended: its figures, for the column's footer."""
+    frame = {"type": "column.finished", **column_figures(run)}
+    return frame if saved else {**frame, "error": NOT_SAVED}
+
+
 class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketConsumer):
     # A run's message goes straight to its handler: on the way to the first token.
     messages_without_database = frozenset({"websocket.receive", "access.recheck"})
@@ -103,12 +113,16 @@ class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketC
 
     run_task: asyncio.Task | None = None
     execution: RunExecution | None = None
+    # A comparison's columns while it runs (run_task is then the comparison's): run id → its
+    # execution. Empty for a single run.
+    columns: dict[int, RunExecution]
     # The explorer's and scoring's request in flight, of each kind: (its id, its task).
     lookups: dict[Kind, tuple[str | int, asyncio.Task]]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.lookups = {}
+        self.columns = {}
 
     async def connect(self):
         if not self.scope["user"].is_authenticated:
@@ -138,6 +152,7 @@ class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketC
         """The client's actions and their handlers; a subclass adds its own."""
         return {
             "run": self.handle_run,
+            "compare": self.handle_compare,
             "stop": self.handle_stop,
             "explore": self.handle_explore,
             "score": self.handle_score,
@@ -246,16 +261,95 @@ class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketC
         # The page pings when the socket has been quiet, to tell a hung server from an idle one.
         await self.send_frame({"type": "pong"})
 
+    async def handle_compare(self, content):
+        if self.run_task and not self.run_task.done():
+            await self.send_frame(
+                {"type": "error", "error": "A run is already in progress: stop it first."}
+            )
+            return
+        try:
+            launch = await database_sync_to_async(self._compare_if_logged_in)(content)
+        except DatabaseError:
+            logger.warning("Could not start a comparison", exc_info=True)
+            await self.send_frame({"type": "error", "error": DATABASE_DOWN})
+            return
+        if launch is None:
+            await self.revoke_access()
+            return
+        if launch.error:
+            await self.send_frame({"type": "error", "error": launch.error})
+            return
+        if launch.invalid:
+            errors = {str(index): errors for index, errors in launch.invalid.items()}
+            await self.send_frame({"type": "compare.invalid", "columns": errors})
+            return
+        comparison = launch.comparison
+        await self.send_frame(
+            {
+                "type": "compare.started",
+                "comparison": comparison.pk,
+                "session": comparison.session_id,
+                "columns": [
+                    {
+                        "run": column.run.pk,
+                        "column": column.run.column,
+                        "provider": column.provider.name,
+                        "model": column.run.model,
+                        "request": column.run.request_body,
+                    }
+                    for column in launch.columns
+                ],
+            }
+        )
+        self.columns = {
+            column.run.pk: RunExecution(
+                column.run, column.provider, self.send_frame, quirks=column.quirks
+            )
+            for column in launch.columns
+        }
+        self.run_task = asyncio.create_task(self._compare(comparison.pk, self.columns))
+
+    def _compare_if_logged_in(self, content):
+        if not self.has_access_now():
+            return None
+        return launch_comparison(self.scope["user"], content)
+
+    async def _compare(self, comparison_id: int, columns: dict[int, RunExecution]) -> None:
+        """Every column at once; each says when it ends, and a failure stays in its column."""
+
+        async def column(execution: RunExecution) -> None:
+            run = await execution()
+            await self.send_frame(column_finished_frame(run, execution.saved))
+
+        try:
+            await asyncio.gather(*(column(execution) for execution in columns.values()))
+        finally:
+            self.columns = {}
+        await self.send_frame({"type": "compare.finished", "comparison": comparison_id})
+
     async def handle_stop(self, content):
         if not (self.run_task and not self.run_task.done()):
             await self.send_frame({"type": "error", "error": "No run is in progress."})
             return
-        self.execution.stop()
+        if not self.columns:
+            self.execution.stop()
+            return
+        run = content.get("run")
+        if run is None:
+            for execution in self.columns.values():
+                execution.stop()
+        elif run in self.columns:
+            self.columns[run].stop()
+        else:
+            await self.send_frame(
+                {"type": "error", "error": "No column of the comparison going is that run."}
+            )
 
     async def _stop_run_task(self, reason=SOCKET_CLOSED):
         task = self.run_task
         if task and not task.done():
-            self.execution.stop(reason)
+            for execution in self.columns.values() or [self.execution]:
+                execution.stop(reason)
             await asyncio.wait([task], timeout=SHUTDOWN_GRACE_SECONDS)
 
     async def handle_explore(self, content):

@@ -30,7 +30,7 @@ class Launch:
     error: str = ""
 
 
-def _find_or_start_session(user, session_id) -> PlaygroundSession | None:
+def find_or_start_session(user, session_id) -> PlaygroundSession | None:
     if session_id in (None, ""):
         # A client that names no session gets a new one, so its runs are kept too. It is
         # saved once, with the form in it, rather than created empty and updated.
@@ -41,7 +41,7 @@ def _find_or_start_session(user, session_id) -> PlaygroundSession | None:
     return PlaygroundSession.objects.owned_by(user).filter(pk=pk).first()
 
 
-def _save_state(session, data: MultiValueDict, form: CompletionForm, user) -> None:
+def save_form_state(session, data: MultiValueDict, form: CompletionForm, user) -> None:
     """save_state(), without looking the provider up again: the form has, by the same rules.
 
     save_state() sets the provider when the posted id is one of the user's usable
@@ -60,7 +60,7 @@ def launch_run(user, message: dict) -> Launch:
 
     The database work is kept small: it is on the way to the first token.
     """
-    session = _find_or_start_session(user, message.get("session"))
+    session = find_or_start_session(user, message.get("session"))
     if session is None:
         return Launch(error="No such session: it was deleted, or it is not yours.")
     data = form_data_from_message(message)
@@ -69,7 +69,7 @@ def launch_run(user, message: dict) -> Launch:
     valid = form.is_valid()
     try:
         # The form is saved even when it is invalid: what the user typed is never lost.
-        _save_state(session, data, form, user)
+        save_form_state(session, data, form, user)
     except UnsavableState as exc:
         if session.pk is None:
             session.save()

@@ -1,6 +1,8 @@
 """Per-user caps: on starting runs, and on the explorer's and prompt scoring's requests.
 
-Runs: how many may go at once, and how many may start a minute. Both are counted from the
+Runs: how many may go at once, and how many may start a minute. A comparison (comparing.py)
+is one thing going at once, however many columns it has, and each of its columns is a run
+started. Both are counted from the
 Run rows themselves rather than from cache counters. Every server process shares the
 database (with or without Redis), a run is counted the moment its row exists, and a crashed
 process cannot leak a slot: its runs stop being saved, go stale and stop counting, with no
@@ -40,10 +42,12 @@ def _lock_user(user) -> None:
 
 
 def _running_count(user) -> int:
+    """What is going at once: each run alone, and each comparison (all its columns) as one."""
     saved_since = timezone.now() - timedelta(seconds=stale_after_seconds())
-    return Run.objects.filter(
-        owner=user, status=RunStatus.STREAMING, updated_at__gte=saved_since
-    ).count()
+    going = Run.objects.filter(owner=user, status=RunStatus.STREAMING, updated_at__gte=saved_since)
+    alone = going.filter(comparison__isnull=True).count()
+    compared = going.filter(comparison__isnull=False).values("comparison").distinct().count()
+    return alone + compared
 
 
 def _concurrency_refusal(user) -> str:
@@ -56,13 +60,16 @@ def _concurrency_refusal(user) -> str:
     return ""
 
 
-def _rate_refusal(user) -> str:
+def _rate_refusal(user, starting: int) -> str:
     cap = settings.PLAYGROUND_RUNS_PER_MINUTE
     if not cap:
         return ""
-    # A sliding window: the cap-th most recent run says when the next one may start.
+    if starting > cap:
+        return f"You may start at most {cap} runs a minute, and this would start {starting}."
+    # A sliding window: the (cap - starting + 1)-th most recent run says when `starting`
+    # more may start.
     recent = Run.objects.filter(owner=user).order_by("-created_at")
-    starts = list(recent.values_list("created_at", flat=True)[cap - 1 : cap])
+    starts = list(recent.values_list("created_at", flat=True)[cap - starting : cap - starting + 1])
     if not starts:
         return ""
     wait = starts[0] + RATE_WINDOW - timezone.now()
@@ -75,14 +82,18 @@ def _rate_refusal(user) -> str:
     )
 
 
-def refusal_to_start(user) -> str:
+def refusal_to_start(user, runs: int = 1) -> str:
     """Why the user may not start another run now, or "" when they may.
 
-    Call it inside the transaction that creates the run: it locks the user's row until the
-    run exists, so the count it checks cannot change underneath.
+    runs: how many start together. More than one is a comparison's columns, which count as
+    one against PLAYGROUND_MAX_CONCURRENT_RUNS (one thing going, of at most
+    comparing.MAX_COLUMNS streams) and each as a run against PLAYGROUND_RUNS_PER_MINUTE.
+
+    Call it inside the transaction that creates the runs: it locks the user's row until the
+    runs exist, so the count it checks cannot change underneath.
     """
     _lock_user(user)
-    return _concurrency_refusal(user) or _rate_refusal(user)
+    return _concurrency_refusal(user) or _rate_refusal(user, runs)
 
 
 EXPLORE_WINDOW_SECONDS = 60

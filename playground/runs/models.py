@@ -19,6 +19,26 @@ class RunQuerySet(models.QuerySet):
         return self.filter(owner=user)
 
 
+class Comparison(models.Model):
+    """One prompt sent to 2 to 6 columns at once (execution/comparing.py): each column is a
+    run of its own, with its provider, model and parameters, and the column's place."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    session = models.ForeignKey(
+        "saved_sessions.PlaygroundSession", on_delete=models.CASCADE, related_name="comparisons"
+    )
+    # The columns as the page set them: [{"provider": id, "model", "label", "changes": {...}}],
+    # each column's changes to the session's parameters, as the form posts them.
+    columns = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Comparison {self.pk} ({len(self.columns)} columns)"
+
+
 class Run(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     session = models.ForeignKey(
@@ -73,6 +93,11 @@ class Run(models.Model):
     # Who wrote each stretch of the document sent (prompt, then suffix): [[look, length]],
     # look "p" typed, "g" generated, "e" generated then edited (tree.LOOKS).
     looks = models.JSONField(default=list, blank=True)
+    # A column of a comparison: which, and its place (0 is the column others are compared to).
+    comparison = models.ForeignKey(
+        Comparison, null=True, blank=True, on_delete=models.CASCADE, related_name="runs"
+    )
+    column = models.PositiveSmallIntegerField(null=True, blank=True)
     # Pruned from the tree (with its descendants), undoable until the session is emptied.
     pruned_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

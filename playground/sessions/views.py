@@ -14,6 +14,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from playground.completions.forms import CompletionForm
 from playground.providers.models import Provider
+from playground.runs.comparisons import newest_comparison
 from playground.runs.models import Run
 from playground.runs.recovery import mark_abandoned_runs_interrupted
 from playground.runs.tree import looks_are_valid, nodes, pruned, typed
@@ -83,6 +84,7 @@ def render_session_page(request, session, **extra_context):
             "runs": _runs_with_previous_bodies(session),
             "tree_nodes": nodes(runs),
             "pruned_branches": pruned(runs),
+            "comparison": newest_comparison(session),
             "looks_json": json.dumps(looks),
             **extra_context,
         },

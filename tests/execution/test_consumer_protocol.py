@@ -61,7 +61,7 @@ async def test_an_unknown_action_gets_an_error_frame(
     frame = await alice_socket.receive_json_from()
 
     assert frame["type"] == "error"
-    assert frame["error"].startswith("Unknown action: send 'run', 'stop'")
+    assert frame["error"].startswith("Unknown action: send 'run', 'compare', 'stop'")
     await assert_still_open(alice_socket, alice_provider)
 
 

@@ -1,0 +1,167 @@
+"""A comparison: one prompt sent to 2 to 6 columns at once, each a run of its own.
+
+A compare message is a run message (the session's form, the document as prompt, its place
+in the tree) with `columns`: a list of 2 to MAX_COLUMNS objects, each the form fields that
+column changes (provider, model, temperature, seed, …). Every column is validated by the
+completion form as a run would be; nothing starts unless all are valid. The columns' runs
+are stored with their Comparison, in one transaction with the caps' check (limits.py: a
+comparison is one thing going at once, and each column is a run started).
+"""
+
+import copy
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from playground.completions.forms import CompletionForm
+from playground.completions.messages import form_data_from_message
+from playground.completions.parameters import registered
+from playground.completions.request_body import build_request_body
+from playground.providers.capabilities import capabilities_for
+from playground.providers.models import Provider
+from playground.runs.models import Comparison, Run
+from playground.runs.tree import PlacementForm
+from playground.sessions.state import UnsavableState, save_state, session_state
+
+from .fanout import plan_requests, sent_requests
+from .launch import find_or_start_session, save_form_state
+from .limits import refusal_to_start
+
+MIN_COLUMNS = 2
+MAX_COLUMNS = 6
+
+
+@dataclass
+class Column:
+    run: Run
+    provider: Provider
+    quirks: list[str]
+
+
+@dataclass
+class ComparisonLaunch:
+    comparison: Comparison | None = None
+    columns: list[Column] = field(default_factory=list)
+    # {column index: {field: [messages]}} for columns the form refused.
+    invalid: dict[int, dict] = field(default_factory=dict)
+    # Set when nothing could start (a bad message, a cap, an unknown session).
+    error: str = ""
+
+
+def _column_fields() -> set[str]:
+    names = {"provider", "model"}
+    for parameter in registered():
+        names.update(parameter.posted_names)
+        names.add(parameter.name)
+    return names
+
+
+def columns_error(columns) -> str:
+    """Why `columns` is not a list of 2 to MAX_COLUMNS objects of form fields, or ""."""
+    if not isinstance(columns, list) or not MIN_COLUMNS <= len(columns) <= MAX_COLUMNS:
+        return f"A comparison has {MIN_COLUMNS} to {MAX_COLUMNS} columns."
+    known = _column_fields()
+    for index, column in enumerate(columns):
+        if not isinstance(column, dict):
+            return f"Column {index + 1} is not an object of form fields."
+        unknown = sorted(name for name in column if name not in known)
+        if unknown:
+            return f"Column {index + 1} sets {', '.join(unknown[:3])}, which no form field is."
+    return ""
+
+
+def launch_comparison(user, message: dict) -> ComparisonLaunch:
+    """Stores the form in its session and, when every column is valid and the caps allow, a
+    Comparison with one run per column."""
+    problem = columns_error(message.get("columns"))
+    if problem:
+        return ComparisonLaunch(error=problem)
+    columns: list[dict] = message["columns"]
+    session = find_or_start_session(user, message.get("session"))
+    if session is None or session.pk is None:
+        return ComparisonLaunch(error="No such session: it was deleted, or it is not yours.")
+    base = form_data_from_message({k: v for k, v in message.items() if k != "columns"})
+    base_form = CompletionForm(base, user=user)
+    base_form.is_valid()
+    try:
+        # The form as typed is kept, as for a run, whatever the columns say.
+        save_form_state(session, base, base_form, user)
+    except UnsavableState as exc:
+        return ComparisonLaunch(error=str(exc))
+    forms = []
+    invalid: dict[int, dict] = {}
+    for index, column in enumerate(columns):
+        data = base.copy()
+        for name, values in form_data_from_message(column).lists():
+            data.setlist(name, values)
+        # Filled as a run's form is: each column sends the prompt with its {{variables}}.
+        form = CompletionForm(data, user=user, fill_variables=True)
+        if form.is_valid():
+            forms.append(form)
+        else:
+            invalid[index] = dict(form.errors)
+    placement = PlacementForm(
+        base,
+        runs=Run.objects.filter(session=session, owner=user),
+        document_length=len(base.get("prompt", "")) + len(base.get("suffix", "")),
+    )
+    if not placement.is_valid():
+        session.save()
+        messages = [str(error) for errors in placement.errors.values() for error in errors]
+        return ComparisonLaunch(error=" ".join(messages))
+    if invalid:
+        session.save()
+        return ComparisonLaunch(invalid=invalid)
+    planned = []
+    for form in forms:
+        provider = form.cleaned_data["provider"]
+        body = build_request_body(form.cleaned_data)
+        quirks = capabilities_for(provider, form.cleaned_data["model"]).quirks()
+        planned.append((form, provider, body, quirks, _state_of(session, form.data, user)))
+    with transaction.atomic():
+        refusal = refusal_to_start(user, runs=len(planned))
+        if refusal:
+            session.save()
+            return ComparisonLaunch(error=refusal)
+        session.last_run_at = timezone.now()
+        session.save()
+        comparison = Comparison.objects.create(
+            owner=user, session=session, columns=[_column_record(c) for c in columns]
+        )
+        launched = []
+        for index, (form, provider, body, quirks, state) in enumerate(planned):
+            run = Run.objects.create(
+                owner=user,
+                session=session,
+                provider=provider,
+                provider_name=provider.name,
+                model=form.cleaned_data["model"],
+                request_body=body,
+                sent_requests=sent_requests(body, plan_requests(body, quirks)[0]),
+                form_state=state,
+                comparison=comparison,
+                column=index,
+                **placement.placement(),
+            )
+            launched.append(Column(run=run, provider=provider, quirks=quirks))
+    return ComparisonLaunch(comparison=comparison, columns=launched)
+
+
+def _state_of(session, data, user) -> dict:
+    """The form as this column has it, for its run's Restore: the session's, with the
+    column's changes (on a copy; the session keeps the form as typed)."""
+    column_session = copy.copy(session)
+    try:
+        save_state(column_session, data, user)
+    except UnsavableState:
+        return session_state(session)
+    return session_state(column_session)
+
+
+def _column_record(column: dict) -> dict:
+    """A column's changes as stored: each field's value as text (a list for a list)."""
+    return {
+        name: [str(v) for v in value] if isinstance(value, list) else str(value)
+        for name, value in column.items()
+    }

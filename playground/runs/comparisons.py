@@ -1,0 +1,47 @@
+"""A comparison's columns as the session page shows them (static/compare.js): live, each
+column's figures when it ends; after a reload, the newest comparison as it ended."""
+
+from . import tree
+from .models import Comparison, Run
+
+
+def column_figures(run: Run) -> dict:
+    """What a column's footer shows once its run has ended."""
+    return {
+        "run": run.pk,
+        "column": run.column,
+        "status": run.status,
+        "error": run.error,
+        "notices": run.notices,
+        "usage": run.usage,
+        "time_to_first_token_ms": run.first_token_ms,
+        "tokens_per_second": run.tokens_per_second,
+        "completion_tokens": run.completion_tokens,
+        "finish_reasons": [choice.get("finish_reason") for choice in run.choices],
+    }
+
+
+def newest_comparison(session) -> dict | None:
+    """The session's newest comparison: its columns' settings and each column's run."""
+    comparison = Comparison.objects.filter(session=session).first()
+    if comparison is None:
+        return None
+    results = []
+    for run in comparison.runs.order_by("column"):
+        doc = tree.document(run, 0) if tree.choice_count(run) else {"text": "", "tokens": None}
+        results.append(
+            {
+                **column_figures(run),
+                "provider": run.provider_name,
+                "model": run.model,
+                "request": run.request_body,
+                "text": doc["text"],
+                "tokens": doc["tokens"],
+            }
+        )
+    return {
+        "comparison": comparison.pk,
+        "created_at": comparison.created_at.isoformat(),
+        "columns": comparison.columns,
+        "results": results,
+    }
