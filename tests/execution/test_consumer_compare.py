@@ -19,13 +19,9 @@ def new_session(owner) -> PlaygroundSession:
 
 
 def compare_message(provider, session, columns, **fields):
+    fields = {"prompt": "Rain", **fields}
     return page_message(
-        provider,
-        action="compare",
-        session=str(session.pk),
-        prompt="Rain",
-        columns=columns,
-        **fields,
+        provider, action="compare", session=str(session.pk), columns=columns, **fields
     )
 
 
@@ -224,3 +220,23 @@ async def test_a_comparison_going_takes_the_one_slot(alice, alice_provider, conn
     assert {f["status"] for f in frames if f["type"] == "column.finished"} == {"stopped"}
     await first.disconnect()
     await second.disconnect()
+
+
+async def test_each_column_sends_the_prompt_with_its_variables_filled_in(
+    alice, alice_provider, alice_socket, upstream
+):
+    upstream.respond_with(by_model)
+    session = await new_session(alice)
+    message = compare_message(
+        alice_provider,
+        session,
+        [{"model": "m-a"}, {"model": "m-b"}],
+        prompt="Rain in {{city}}",
+        variables='{"city": "Paris"}',
+    )
+
+    await alice_socket.send_json_to(message)
+    frames = await collect_comparison(alice_socket)
+
+    assert frames[-1]["type"] == "compare.finished"
+    assert {r.body["prompt"] for r in upstream.completion_requests} == {"Rain in Paris"}
