@@ -260,7 +260,12 @@ def test_a_presence_penalty_steers_away_from_words_already_written(api):
     text = penalised["choices"][0]["text"]
 
     assert text != free
-    assert text.count(" of") < free.count(" of")
+
+    # Which words it avoids depends on the model's build; that it repeats fewer does not.
+    def repeats(words: list[str]) -> int:
+        return len(words) - len(set(words))
+
+    assert repeats(text.split()) < repeats(free.split())
 
 
 def test_best_of_returns_the_most_likely_of_its_choices(api):
