@@ -17,7 +17,7 @@ from django.utils.dateparse import parse_datetime
 from playground.json_values import strict_loads
 from playground.providers.models import Provider
 from playground.runs import tree
-from playground.runs.models import Run, RunStatus
+from playground.runs.models import Comparison, Run, RunStatus
 
 from .file_schema import FORMAT, VERSION, refusal
 from .models import PlaygroundSession
@@ -51,13 +51,17 @@ def _isoformat(moment) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def export_run(run: Run, positions: dict[int, int]) -> dict:
-    """positions: each run of the file's place in it, by id, which parent refers to."""
+def export_run(run: Run, positions: dict[int, int], compared: dict[int, int]) -> dict:
+    """positions: each run of the file's place in it, by id, which parent refers to;
+    compared: each comparison's place in the file, by id."""
     data = {name: getattr(run, name) for name in RUN_FIELDS}
     data["created_at"] = run.created_at.isoformat()
     data["parent"] = positions.get(run.parent_id) if run.parent_id is not None else None
     data.update({name: getattr(run, name) for name in TREE_FIELDS})
     data["pruned_at"] = _isoformat(run.pruned_at)
+    if run.comparison_id is not None:
+        data["comparison"] = compared[run.comparison_id]
+        data["column"] = run.column
     return data
 
 
@@ -71,6 +75,8 @@ def _exported_node(session: PlaygroundSession, positions: dict[int, int]) -> dic
 def export_session(session: PlaygroundSession) -> dict:
     runs = list(session.runs.order_by("created_at", "id"))
     positions = {run.pk: position for position, run in enumerate(runs)}
+    comparisons = list(session.comparisons.order_by("created_at", "id"))
+    compared = {comparison.pk: position for position, comparison in enumerate(comparisons)}
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -85,7 +91,11 @@ def export_session(session: PlaygroundSession) -> dict:
             "looks": session.looks,
             "node": _exported_node(session, positions),
         },
-        "runs": [export_run(run, positions) for run in runs],
+        "runs": [export_run(run, positions, compared) for run in runs],
+        "comparisons": [
+            {"columns": comparison.columns, "created_at": comparison.created_at.isoformat()}
+            for comparison in comparisons
+        ],
     }
 
 
@@ -176,7 +186,37 @@ def _run(data: dict, where: str) -> dict:
     run["parent"] = data.get("parent")
     run.update({name: data[name] for name in TREE_FIELDS if data.get(name) is not None})
     run["pruned_at"] = _created_at(data.get("pruned_at"))
+    run["comparison"] = data.get("comparison")
+    run["column"] = data.get("column")
     return run
+
+
+def _check_comparisons(comparisons: list[dict], runs: list[dict]) -> None:
+    """Each run of a comparison names one that is in the file, and a column of it that no
+    other run of it takes."""
+    taken: set[tuple[int, int]] = set()
+    for position, run in enumerate(runs):
+        where, at, column = f"runs[{position}]", run["comparison"], run["column"]
+        if at is None and column is None:
+            continue
+        if at is None or column is None:
+            raise InvalidExport(
+                f"{where} has one of comparison and column: it needs both, or neither."
+            )
+        if at >= len(comparisons):
+            raise InvalidExport(
+                f"{where}.comparison is {at}, but the file has {len(comparisons)} comparisons."
+            )
+        if column >= len(comparisons[at]["columns"]):
+            raise InvalidExport(
+                f"{where}.column is {column}, but comparisons[{at}] has "
+                f"{len(comparisons[at]['columns'])} columns."
+            )
+        if (at, column) in taken:
+            raise InvalidExport(
+                f"{where} is column {column} of comparisons[{at}], as another run is."
+            )
+        taken.add((at, column))
 
 
 def _document_length(prompt: str, suffix) -> int:
@@ -290,6 +330,11 @@ def parse_export(raw: bytes) -> dict:
     parameters = _parameters(session.get("parameters", {}), "session.parameters")
     runs = [_run(run, f"runs[{i}]") for i, run in enumerate(data.get("runs", []))]
     _check_tree(runs)
+    comparisons = [
+        {"columns": comparison["columns"], "created_at": _created_at(comparison.get("created_at"))}
+        for comparison in data.get("comparisons", [])
+    ]
+    _check_comparisons(comparisons, runs)
     return {
         "title": session.get("title", ""),
         "title_is_custom": session.get("title_is_custom", False),
@@ -297,6 +342,7 @@ def parse_export(raw: bytes) -> dict:
         "prompt": session.get("prompt", ""),
         "parameters": parameters,
         "runs": runs,
+        "comparisons": comparisons,
         **_session_tree(session, parameters, runs),
     }
 
@@ -315,11 +361,19 @@ def import_session(parsed: dict, user) -> PlaygroundSession:
         parameters=parsed["parameters"],
         looks=parsed["looks"],
     )
+    comparisons = []
+    for data in parsed["comparisons"]:
+        comparison = Comparison.objects.create(owner=user, session=session, columns=data["columns"])
+        if data["created_at"]:
+            Comparison.objects.filter(pk=comparison.pk).update(created_at=data["created_at"])
+        comparisons.append(comparison)
     created: list[Run] = []
     for run_data in parsed["runs"]:
         fields = dict(run_data)
         created_at, at = fields.pop("created_at"), fields.pop("parent")
         parent = created[at] if at is not None else None
+        compared = fields.pop("comparison")
+        fields["comparison"] = comparisons[compared] if compared is not None else None
         run = Run.objects.create(
             owner=user, session=session, provider=None, parent=parent, **fields
         )

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from playground.providers.models import Provider
 from playground.runs import tree
-from playground.runs.models import Run
+from playground.runs.models import Comparison, Run
 from playground.sessions.models import PlaygroundSession
 
 from .tree_view import shown_node, visible_runs
@@ -45,17 +45,37 @@ def _provider_for(viewer, provider: Provider | None) -> Provider | None:
     return Provider.objects.default_for(viewer)
 
 
+def _copy_comparison(comparison: Comparison, fork: PlaygroundSession, viewer, provider):
+    """A comparison's copy in the fork: its columns on the viewer's provider, not the owner's."""
+    chosen = str(provider.pk if provider else "")
+    columns = [{**column, "provider": chosen} for column in comparison.columns]
+    copy = Comparison.objects.create(owner=viewer, session=fork, columns=columns)
+    Comparison.objects.filter(pk=copy.pk).update(created_at=comparison.created_at)
+    return copy
+
+
 def _copy_runs(runs: list[Run], fork: PlaygroundSession, viewer, provider) -> dict[int, Run]:
     """Copies runs (oldest first, each parent before its children) into the fork, with their
-    tree links pointing at the copies: {original id: copy}."""
+    tree links pointing at the copies, and the comparisons they are columns of: {original
+    id: copy}."""
     copies: dict[int, Run] = {}
+    comparisons: dict[int, Comparison] = {}
     for run in runs:
+        comparison = None
+        if run.comparison is not None:
+            if run.comparison_id not in comparisons:
+                comparisons[run.comparison.pk] = _copy_comparison(
+                    run.comparison, fork, viewer, provider
+                )
+            comparison = comparisons[run.comparison.pk]
         copy = Run.objects.create(
             owner=viewer,
             session=fork,
             provider=_provider_for(viewer, run.provider) if run.provider_id else None,
             form_state={**run.form_state, "provider": str(provider.pk if provider else "")},
             parent=copies.get(run.parent_id) if run.parent_id is not None else None,
+            comparison=comparison,
+            column=run.column if comparison is not None else None,
             **{name: getattr(run, name) for name in RUN_COPY_FIELDS},
         )
         Run.objects.filter(pk=copy.pk).update(created_at=run.created_at)

@@ -7,7 +7,7 @@ from playground.runs.models import Run
 
 def visible_runs(session) -> list[Run]:
     """The session's runs, oldest first, without the pruned ones and their descendants."""
-    runs = list(session.runs.order_by("created_at", "id"))
+    runs = list(session.runs.select_related("comparison").order_by("created_at", "id"))
     hidden = tree.hidden_runs(runs)
     return [run for run in runs if run.pk not in hidden]
 

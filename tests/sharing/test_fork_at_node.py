@@ -113,3 +113,33 @@ def test_a_team_member_forks_at_a_node_and_leaves_the_team_after(
     bob.groups.remove(team)
     assert fork(client, page, f"{branched['branch'].pk}:0").status_code == 404
     assert PlaygroundSession.objects.filter(owner=bob).count() == 1
+
+
+def test_the_whole_fork_keeps_a_comparison_on_the_viewers_provider(
+    client, alice, bob, link_share, alice_session
+):
+    from playground.runs.models import Comparison
+
+    from ..factories import make_provider, make_run
+
+    comparison = Comparison.objects.create(
+        owner=alice,
+        session=alice_session,
+        columns=[
+            {"provider": str(alice_session.provider_id), "model": "m-a"},
+            {"provider": str(alice_session.provider_id), "model": "m-b"},
+        ],
+    )
+    for column in (0, 1):
+        make_run(alice, session=alice_session, comparison=comparison, column=column)
+    bobs = make_provider(owner=bob, name="Bob's own")
+    client.force_login(bob)
+
+    fork(client, f"/s/{link_share.token}/")
+
+    forked = PlaygroundSession.objects.get(owner=bob)
+    [copy] = Comparison.objects.filter(session=forked)
+    assert copy.owner == bob
+    assert [column["provider"] for column in copy.columns] == [str(bobs.pk)] * 2
+    assert [run.column for run in copy.runs.order_by("column")] == [0, 1]
+    assert Run.objects.filter(comparison=comparison).count() == 2
