@@ -42,6 +42,14 @@ def private_upstreams_allowed(settings):
 
 
 @pytest.fixture(autouse=True)
+def tasks_run_at_once(settings):
+    """In the test process a task runs when enqueued, in the test (Django's ImmediateBackend),
+    so a test sees its effect at once and on the test's own database. The real backends and
+    their workers (db_worker, rqworker) run as subprocesses in tests/test_worker.py."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
 def fresh_local_cache(settings):
     """The in-memory cache starts empty: SQLite hands out the ids of rolled-back rows again,
     so a count kept by user or provider id (limits, probe claims) would carry over. Redis
