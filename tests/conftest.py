@@ -45,7 +45,8 @@ def private_upstreams_allowed(settings):
 def tasks_run_at_once(settings):
     """In the test process a task runs when enqueued, in the test (Django's ImmediateBackend),
     so a test sees its effect at once and on the test's own database. The real backends and
-    their workers (db_worker, rqworker) run as subprocesses in tests/test_worker.py."""
+    their workers run in tests/test_worker.py and tests/test_serve.py (subprocesses), and
+    db_worker in tests/providers/test_probe_queued.py."""
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 
