@@ -27,7 +27,10 @@ SUPERVISE_SECONDS = 1
 
 
 class Command(BaseCommand):
-    help = "Set up and serve the playground, with the embedded local model unless disabled."
+    help = (
+        "Set up and serve the playground, with its background worker and the embedded local "
+        "model unless disabled."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
