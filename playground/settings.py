@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "django.forms",
     "django_htmx",
     "channels",
+    # The default task backend's results table, and its db_worker command.
+    "django_tasks_db",
     "playground.accounts",
     "playground.providers",
     "playground.completions",
@@ -155,6 +157,17 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Background work (django.tasks). Embedded: the tasks wait in the database until `manage.py
+# db_worker` runs them, which `manage.py serve` starts beside daphne. With REDIS_URL: in an RQ
+# queue in Redis, run by `manage.py rqworker` processes on any machine that reaches it.
+if REDIS_URL:
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    # django-rq's queue of that name, on the same Redis as the cache and the channel layer.
+    RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -252,6 +265,10 @@ PLAYGROUND_LOCAL_MODEL_CONTEXT = env.int("PLAYGROUND_LOCAL_MODEL_CONTEXT", defau
 PLAYGROUND_LOCAL_MODEL_LOG = Path(
     env.str("PLAYGROUND_LOCAL_MODEL_LOG", default=str(DATA_DIR / "local-model.log"))
 )
+# How many background workers `manage.py serve` runs beside daphne (playground/worker.py);
+# 0 for none, where workers run elsewhere. Their output goes to PLAYGROUND_WORKER_LOG.
+PLAYGROUND_WORKERS = env.int("PLAYGROUND_WORKERS", default=1)
+PLAYGROUND_WORKER_LOG = Path(env.str("PLAYGROUND_WORKER_LOG", default=str(DATA_DIR / "worker.log")))
 
 # --- Browser security ------------------------------------------------------------------
 

@@ -42,6 +42,15 @@ def private_upstreams_allowed(settings):
 
 
 @pytest.fixture(autouse=True)
+def tasks_run_at_once(settings):
+    """In the test process a task runs when enqueued, in the test (Django's ImmediateBackend),
+    so a test sees its effect at once and on the test's own database. The real backends and
+    their workers run in tests/test_worker.py and tests/test_serve.py (subprocesses), and
+    db_worker in tests/providers/test_probe_queued.py."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
 def fresh_local_cache(settings):
     """The in-memory cache starts empty: SQLite hands out the ids of rolled-back rows again,
     so a count kept by user or provider id (limits, probe claims) would carry over. Redis

@@ -1,8 +1,6 @@
 """The embedded local model: its OpenAI-compatible server (api.py) as a child process."""
 
-import ctypes
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -10,6 +8,8 @@ from pathlib import Path
 
 import httpx
 from django.conf import settings
+
+from playground.child_processes import die_with_parent, stop_process
 
 MODEL_ALIAS = "gemma-3-270m"
 PROVIDER_NAME = "Local: Gemma 3 270M"
@@ -39,13 +39,6 @@ def model_path() -> Path:
 
 def base_url(port: int | None = None) -> str:
     return f"http://127.0.0.1:{port or settings.PLAYGROUND_LOCAL_MODEL_PORT}/v1"
-
-
-def _die_with_parent():
-    # Linux: the model server gets SIGTERM if the playground dies, so it is never orphaned.
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    pr_set_pdeathsig = 1
-    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 class LocalModelServer:
@@ -86,7 +79,7 @@ class LocalModelServer:
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            preexec_fn=die_with_parent,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         log.close()
@@ -118,14 +111,3 @@ class LocalModelServer:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
-
-
-def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
-    """SIGTERM, then SIGKILL if it has not exited within timeout seconds."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()

@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
-from django.utils.html import format_html_join
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 
 from .capabilities import table
 from .forms import ProviderForm
@@ -40,7 +42,15 @@ class ProviderAdmin(admin.ModelAdmin):
             for row in provider.capabilities.all()
             for line in table(row)
         ]
-        return format_html_join("\n", "<div>{}: {}: {}</div>", lines) or "Not probed yet."
+        measured = format_html_join("\n", "<div>{}: {}: {}</div>", lines)
+        if provider.probe_queued_at:
+            queued = format_html(
+                "<div>A probe was queued at {} and has not finished yet: the background worker "
+                "runs it.</div>",
+                date_format(localtime(provider.probe_queued_at), "Y-m-d H:i"),
+            )
+            return queued + measured
+        return measured or "Not probed yet."
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -61,6 +61,9 @@ class Provider(models.Model):
     system_key = models.CharField(max_length=50, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When a probe was queued for the background worker (tasks.py), until it has run: the
+    # provider's page says it is coming rather than "not probed yet".
+    probe_queued_at = models.DateTimeField(null=True, blank=True)
 
     objects = ProviderQuerySet.as_manager()
 

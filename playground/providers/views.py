@@ -50,7 +50,9 @@ def provider_create(request):
         provider = form.save()
         probe_after_commit(provider)
         messages.success(
-            request, f"Provider “{provider.name}” added; its page shows what it honours."
+            request,
+            f"Provider “{provider.name}” added. A probe of what it honours is queued: its page "
+            "shows the results once the background worker has run it.",
         )
         return redirect("provider_list")
     return render(request, "providers/provider_form.html", {"form": form})
@@ -65,9 +67,11 @@ def provider_edit(request, pk):
             # Measured on another server: they say nothing about the new one.
             provider.capabilities.all().delete()
         form.save()
+        saved = f"Provider “{provider.name}” saved."
         if form.changes_what_it_answers():
             probe_after_commit(provider)
-        messages.success(request, f"Provider “{provider.name}” saved.")
+            saved += " A probe of what it honours now is queued."
+        messages.success(request, saved)
         return redirect("provider_list")
     context = {"form": form, **_capabilities_context(request, provider)}
     return render(request, "providers/provider_form.html", context)

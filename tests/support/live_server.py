@@ -6,6 +6,9 @@ tests of what `manage.py serve` runs.
     daphne_server         a started LiveDaphne on a fresh database: .url, .restart(),
                           .kill(), .stop(), .start(), .django(code), .create_user() ...
     daphne_server_env     extra environment for it (override the fixture in a module)
+    stopped_server        stopped_server(**env): a LiveDaphne on a fresh database, not
+                          started: its environment and .django() helper, for workers and
+                          `manage.py serve` (tests/support/live_worker.py)
     browser               Debian's Chromium, headless (module scope)
     new_context           new_context(user=None, **options): a browser context (one per
                           person) on the server's URL; with a user, already logged in
@@ -84,6 +87,23 @@ def daphne_server(daphne_database_template, daphne_server_env, tmp_path, request
         database.drop()
         if _failed(request):
             print(f"--- daphne log ({server.log_path}) ---\n{server.log_tail()}")
+
+
+@pytest.fixture
+def stopped_server(daphne_database_template, tmp_path):
+    made = []
+
+    def make(**env) -> LiveDaphne:
+        data_dir = tmp_path / f"server-{len(made)}"
+        data_dir.mkdir()
+        server = LiveDaphne(daphne_database_template.clone(data_dir), data_dir, env=env)
+        made.append(server)
+        return server
+
+    yield make
+    for server in made:
+        server.close()
+        server.database.drop()
 
 
 @pytest.fixture(scope="module")
