@@ -183,6 +183,7 @@
       if (frame.usage && frame.usage.total_tokens !== undefined) {
         parts.push("usage " + frame.usage.prompt_tokens + " + " + frame.usage.completion_tokens);
       }
+      if (frame.cost !== null && frame.cost !== undefined) parts.push("cost " + frame.cost);
       const reasons = (frame.finish_reasons || []).filter((r) => r);
       if (reasons.length) parts.push("finish_reason: " + reasons.join(", "));
       return frame.status + (parts.length ? " · " + parts.join(" · ") : "");

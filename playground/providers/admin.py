@@ -26,13 +26,23 @@ class ProviderAdmin(admin.ModelAdmin):
         "extra_headers",
         "clear_extra_headers",
         "default_model",
+        "price_prompt_per_million",
+        "price_completion_per_million",
         "what_it_honours",
     ]
     # Measured by the probe, never typed in: Probe now is on the providers page.
     readonly_fields = ["what_it_honours"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["fields"] = ["owner", "name", "base_url", "auth_style", "default_model"]
+        kwargs["fields"] = [
+            "owner",
+            "name",
+            "base_url",
+            "auth_style",
+            "default_model",
+            "price_prompt_per_million",
+            "price_completion_per_million",
+        ]
         return super().get_form(request, obj, change, **kwargs)
 
     @admin.display(description="what it honours")

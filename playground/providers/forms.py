@@ -42,7 +42,14 @@ class ProviderForm(forms.ModelForm):
 
     class Meta:
         model = Provider
-        fields = ["name", "base_url", "auth_style", "default_model"]
+        fields = [
+            "name",
+            "base_url",
+            "auth_style",
+            "default_model",
+            "price_prompt_per_million",
+            "price_completion_per_million",
+        ]
         widgets = {"base_url": forms.URLInput}
 
     def clean_base_url(self):

@@ -1,8 +1,10 @@
 """Providers: where completions come from, and how to authenticate to them."""
 
 import json
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -57,6 +59,25 @@ class Provider(models.Model):
     # A JSON object of header name -> value, such as OpenAI-Organization; encrypted too.
     extra_headers = EncryptedTextField(blank=True)
     default_model = models.CharField(max_length=200, blank=True)
+    # Prices per million tokens, in the user's own currency (the page shows the number): a
+    # comparison's columns show a cost where both usage and prices are known.
+    price_prompt_per_million = models.DecimalField(
+        "price per 1M prompt tokens",
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Optional. With the completion price, runs with usage show their cost.",
+    )
+    price_completion_per_million = models.DecimalField(
+        "price per 1M completion tokens",
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
     # Marks the provider made from OPENAI_* variables or the local model, so start-up can update it.
     system_key = models.CharField(max_length=50, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -84,6 +105,20 @@ class Provider(models.Model):
             or self.owner_id is None
             or (self.owner is not None and self.owner.is_staff)
         )
+
+    def cost_of(self, usage) -> Decimal | None:
+        """What a run's usage cost at this provider's prices; None without both prices or
+        without the usage's token counts."""
+        prompt_price, completion_price = (
+            self.price_prompt_per_million,
+            self.price_completion_per_million,
+        )
+        if prompt_price is None or completion_price is None or not isinstance(usage, dict):
+            return None
+        prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+        if not isinstance(prompt, int) or not isinstance(completion, int):
+            return None
+        return (prompt * prompt_price + completion * completion_price) / 1_000_000
 
     @property
     def has_api_key(self) -> bool:

@@ -18,7 +18,14 @@ def column_figures(run: Run) -> dict:
         "tokens_per_second": run.tokens_per_second,
         "completion_tokens": run.completion_tokens,
         "finish_reasons": [choice.get("finish_reason") for choice in run.choices],
+        "cost": _cost(run),
     }
+
+
+def _cost(run: Run) -> str | None:
+    """The run's cost at its provider's prices, as text (up to 6 significant digits)."""
+    cost = run.provider.cost_of(run.usage) if run.provider is not None else None
+    return None if cost is None else f"{cost:.6g}"
 
 
 def newest_comparison(session) -> dict | None:
@@ -27,7 +34,7 @@ def newest_comparison(session) -> dict | None:
     if comparison is None:
         return None
     results = []
-    for run in comparison.runs.order_by("column"):
+    for run in comparison.runs.select_related("provider").order_by("column"):
         doc = tree.document(run, 0) if tree.choice_count(run) else {"text": "", "tokens": None}
         results.append(
             {

@@ -240,3 +240,32 @@ async def test_each_column_sends_the_prompt_with_its_variables_filled_in(
 
     assert frames[-1]["type"] == "compare.finished"
     assert {r.body["prompt"] for r in upstream.completion_requests} == {"Rain in Paris"}
+
+
+async def test_a_column_with_usage_shows_its_cost_at_the_providers_prices(
+    alice, alice_provider, alice_socket, upstream
+):
+    from decimal import Decimal
+
+    from ..fake_upstream import completion_chunk
+
+    alice_provider.price_prompt_per_million = Decimal("2.5")
+    alice_provider.price_completion_per_million = Decimal("10")
+    await alice_provider.asave()
+    usage = {"prompt_tokens": 1000, "completion_tokens": 200, "total_tokens": 1200}
+    upstream.respond_with(
+        lambda body: SSE(
+            [completion_chunk(" hi", finish_reason="stop"), completion_chunk(usage=usage)]
+        )
+    )
+    session = await new_session(alice)
+    message = compare_message(
+        alice_provider, session, [{"model": "m-a"}, {"model": "m-b"}], include_usage="on"
+    )
+
+    await alice_socket.send_json_to(message)
+    frames = await collect_comparison(alice_socket)
+
+    # 1000 * 2.5 / 1M + 200 * 10 / 1M
+    costs = [f["cost"] for f in frames if f["type"] == "column.finished"]
+    assert costs == ["0.0045", "0.0045"]

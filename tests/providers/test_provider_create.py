@@ -107,3 +107,23 @@ def test_the_created_provider_page_never_shows_the_secrets(alice_client):
         assert response.status_code == 200
         assert_no_secret_in(response)
     assert json.loads(provider.extra_headers)
+
+
+def test_prices_are_kept_and_a_negative_one_is_refused(alice_client):
+    from decimal import Decimal
+
+    alice_client.post(
+        "/providers/new/",
+        provider_data(price_prompt_per_million="0.5", price_completion_per_million="1.5"),
+    )
+    provider = Provider.objects.get()
+    assert (provider.price_prompt_per_million, provider.price_completion_per_million) == (
+        Decimal("0.5"),
+        Decimal("1.5"),
+    )
+    assert provider.cost_of({"prompt_tokens": 2000, "completion_tokens": 1000}) == Decimal("0.0025")
+    assert provider.cost_of(None) is None
+
+    response = alice_client.post("/providers/new/", provider_data(price_prompt_per_million="-1"))
+    assert response.status_code == 200
+    assert "greater than or equal to 0" in response.content.decode()
