@@ -22,6 +22,7 @@ from .clients import (
     open_sockets,
     upstream_fields,
 )
+from .compare import compare_first_tokens
 from .localmodel import local_model_speed
 from .servers import Account, Server, Servers, Upstream
 from .stats import Metric, max_in_window, percentile
@@ -52,6 +53,7 @@ class Sizes:
     local_tokens: int
     browser_tokens: int = 20_000
     browser_repetitions: int = 1
+    compare_runs: int = 40
 
 
 FULL = Sizes(
@@ -84,6 +86,7 @@ SMOKE = Sizes(
     output_lengths=(200, 800),
     local_tokens=16,
     browser_tokens=500,
+    compare_runs=3,
 )
 
 
@@ -579,6 +582,7 @@ FIGURES: dict[str, tuple[str, Callable[[Bench, Figure], Awaitable[None]]]] = {
     "8": ("Output length (no pacing)", output_length),
     "9": ("Local model with and without logprobs (straight to it)", local_model_speed),
     "10": ("A long document in the browser (100 tokens/s)", long_document),
+    "11": ("A 4-column comparison's time to first token (20 ms pacing)", compare_first_tokens),
 }
 
 FIGURE_TIMEOUT = 600

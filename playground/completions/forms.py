@@ -306,8 +306,23 @@ def parameter_field(parameter: Parameter) -> forms.Field:
     return _FIELDS[parameter.type](parameter)
 
 
+class ProviderField(forms.ModelChoiceField):
+    """The provider, looked up among the user's usable ones; with a memo (a dict), forms that
+    share it look each provider up once (a comparison's columns, execution/comparing.py)."""
+
+    memo: dict | None = None
+
+    def to_python(self, value):
+        if self.memo is None or value in self.empty_values:
+            return super().to_python(value)
+        key = str(value)
+        if key not in self.memo:
+            self.memo[key] = super().to_python(value)
+        return self.memo[key]
+
+
 class CompletionForm(forms.Form):
-    provider = forms.ModelChoiceField(
+    provider = ProviderField(
         queryset=Provider.objects.none(),
         empty_label=None,
         error_messages={"invalid_choice": "Choose one of your providers."},
@@ -316,14 +331,18 @@ class CompletionForm(forms.Form):
     # Laid out by hand in the page; the parameter panel shows the other fields in order.
     EDITOR_FIELDS = ("provider", "model", "prompt", "suffix", "show_probabilities", "variables")
 
-    def __init__(self, *args, user, fill_variables: bool = False, **kwargs):
+    def __init__(
+        self, *args, user, fill_variables: bool = False, providers: dict | None = None, **kwargs
+    ):
         """fill_variables: a run's form, whose prompt and suffix are sent with their
         {{variables}} filled in (variables.py). Other requests (the next-token explorer,
-        scoring) read positions in the document as written, so are not filled."""
+        scoring) read positions in the document as written, so are not filled.
+        providers: a memo of the providers looked up, shared by forms validated together."""
         super().__init__(*args, **kwargs)
         self.fill_variables = fill_variables
-        provider: forms.ModelChoiceField = self.fields["provider"]  # type: ignore[assignment]
+        provider: ProviderField = self.fields["provider"]  # type: ignore[assignment]
         provider.queryset = Provider.objects.usable_by(user)
+        provider.memo = providers
         for parameter in registered():
             self.fields[parameter.name] = parameter_field(parameter)
 

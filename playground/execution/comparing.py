@@ -8,7 +8,6 @@ are stored with their Comparison, in one transaction with the caps' check (limit
 comparison is one thing going at once, and each column is a run started).
 """
 
-import copy
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -22,10 +21,15 @@ from playground.providers.capabilities import capabilities_for
 from playground.providers.models import Provider
 from playground.runs.models import Comparison, Run
 from playground.runs.tree import PlacementForm
-from playground.sessions.state import UnsavableState, save_state, session_state
+from playground.sessions.state import (
+    UnsavableState,
+    parameters_from_data,
+    save_state,
+    session_state,
+)
 
 from .fanout import plan_requests, sent_requests
-from .launch import find_or_start_session, save_form_state
+from .launch import find_or_start_session
 from .limits import refusal_to_start
 
 MIN_COLUMNS = 2
@@ -82,21 +86,21 @@ def launch_comparison(user, message: dict) -> ComparisonLaunch:
     if session is None or session.pk is None:
         return ComparisonLaunch(error="No such session: it was deleted, or it is not yours.")
     base = form_data_from_message({k: v for k, v in message.items() if k != "columns"})
-    base_form = CompletionForm(base, user=user)
-    base_form.is_valid()
     try:
         # The form as typed is kept, as for a run, whatever the columns say.
-        save_form_state(session, base, base_form, user)
+        save_state(session, base, user)
     except UnsavableState as exc:
         return ComparisonLaunch(error=str(exc))
+    base_state = session_state(session)
     forms = []
     invalid: dict[int, dict] = {}
+    providers: dict = {}  # looked up once for all the columns
     for index, column in enumerate(columns):
         data = base.copy()
         for name, values in form_data_from_message(column).lists():
             data.setlist(name, values)
         # Filled as a run's form is: each column sends the prompt with its {{variables}}.
-        form = CompletionForm(data, user=user, fill_variables=True)
+        form = CompletionForm(data, user=user, fill_variables=True, providers=providers)
         if form.is_valid():
             forms.append(form)
         else:
@@ -114,11 +118,18 @@ def launch_comparison(user, message: dict) -> ComparisonLaunch:
         session.save()
         return ComparisonLaunch(invalid=invalid)
     planned = []
+    # Columns often share a provider and model: each is looked up once.
+    quirks_of: dict[tuple[int, str], list[str]] = {}
     for form in forms:
-        provider = form.cleaned_data["provider"]
+        provider, model = form.cleaned_data["provider"], form.cleaned_data["model"]
+        if (provider.pk, model) not in quirks_of:
+            quirks_of[provider.pk, model] = capabilities_for(provider, model).quirks()
         body = build_request_body(form.cleaned_data)
-        quirks = capabilities_for(provider, form.cleaned_data["model"]).quirks()
-        planned.append((form, provider, body, quirks, _state_of(session, form.data, user)))
+        try:
+            state = _state_of(base_state, form.data)
+        except UnsavableState as exc:
+            return ComparisonLaunch(error=str(exc))
+        planned.append((form, provider, body, quirks_of[provider.pk, model], state))
     with transaction.atomic():
         refusal = refusal_to_start(user, runs=len(planned))
         if refusal:
@@ -129,9 +140,8 @@ def launch_comparison(user, message: dict) -> ComparisonLaunch:
         comparison = Comparison.objects.create(
             owner=user, session=session, columns=[_column_record(c) for c in columns]
         )
-        launched = []
-        for index, (form, provider, body, quirks, state) in enumerate(planned):
-            run = Run.objects.create(
+        runs = Run.objects.bulk_create(
+            Run(
                 owner=user,
                 session=session,
                 provider=provider,
@@ -144,19 +154,24 @@ def launch_comparison(user, message: dict) -> ComparisonLaunch:
                 column=index,
                 **placement.placement(),
             )
-            launched.append(Column(run=run, provider=provider, quirks=quirks))
+            for index, (form, provider, body, quirks, state) in enumerate(planned)
+        )
+    launched = [
+        Column(run=run, provider=provider, quirks=quirks)
+        for run, (_, provider, _, quirks, _) in zip(runs, planned, strict=True)
+    ]
     return ComparisonLaunch(comparison=comparison, columns=launched)
 
 
-def _state_of(session, data, user) -> dict:
+def _state_of(base_state: dict, data) -> dict:
     """The form as this column has it, for its run's Restore: the session's, with the
-    column's changes (on a copy; the session keeps the form as typed)."""
-    column_session = copy.copy(session)
-    try:
-        save_state(column_session, data, user)
-    except UnsavableState:
-        return session_state(session)
-    return session_state(column_session)
+    column's changes (the session keeps the form as typed)."""
+    return {
+        **base_state,
+        **parameters_from_data(data),
+        "provider": data.get("provider", ""),
+        "model": data.get("model", ""),
+    }
 
 
 def _column_record(column: dict) -> dict:
