@@ -20,6 +20,11 @@
   const runs = RunStream.runs((run) => root.dataset.runsPath + run + "/");
   const tree = SharedTree(root);
   let ended = false;
+  // The newest comparison, and one the presenter starts: its columns stream side by side.
+  const comparisonBox = document.getElementById("shared-comparison");
+  const comparison = CompareResults(document.getElementById("compare-results"), {});
+  const storedComparison = JSON.parse(document.getElementById("comparison-data").textContent);
+  if (storedComparison) comparison.showStored(storedComparison);
 
   function setLive(live, text) {
     liveState.dataset.live = live ? "true" : "false";
@@ -53,10 +58,23 @@
       tree.started(frame);
     },
     delta(frame) {
+      if (comparison.owns(frame.run)) return comparison.delta(frame);
       runs.delta(frame);
       tree.delta(frame);
     },
-    tokens: tree.tokens,
+    tokens(frame) {
+      if (comparison.owns(frame.run)) return comparison.tokens(frame);
+      tree.tokens(frame);
+    },
+    "compare.started"(frame) {
+      comparisonBox.hidden = false;
+      comparison.layout(frame.columns);
+    },
+    "column.finished": (frame) => comparison.columnFinished(frame),
+    "compare.finished"() {
+      comparison.markDivergence();
+      tree.changed();
+    },
     "tree.changed"() {
       tree.changed();
     },

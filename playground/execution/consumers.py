@@ -34,7 +34,7 @@ from playground.sockets.outgoing import MAX_FRAME_BYTES, fit
 
 from .accumulator import CompletionAccumulator
 from .comparing import launch_comparison
-from .execution import NOT_SAVED, RunExecution
+from .execution import NOT_SAVED, RunExecution, SendFrame
 from .exploring import Kind, Lookup, answer, prepare, request_id
 from .launch import launch_run
 
@@ -284,7 +284,10 @@ class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketC
             await self.send_frame({"type": "compare.invalid", "columns": errors})
             return
         comparison = launch.comparison
-        await self.send_frame(
+        # A live demo's viewers see every column stream, as they see a run.
+        relay = self.relay_for(launch.columns[0].run)
+        send = self.send_frame if relay is None else self._sender_with(relay)
+        await send(
             {
                 "type": "compare.started",
                 "comparison": comparison.pk,
@@ -302,30 +305,30 @@ class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketC
             }
         )
         self.columns = {
-            column.run.pk: RunExecution(
-                column.run, column.provider, self.send_frame, quirks=column.quirks
-            )
+            column.run.pk: RunExecution(column.run, column.provider, send, quirks=column.quirks)
             for column in launch.columns
         }
-        self.run_task = asyncio.create_task(self._compare(comparison.pk, self.columns))
+        self.run_task = asyncio.create_task(self._compare(comparison.pk, self.columns, send))
 
     def _compare_if_logged_in(self, content):
         if not self.has_access_now():
             return None
         return launch_comparison(self.scope["user"], content)
 
-    async def _compare(self, comparison_id: int, columns: dict[int, RunExecution]) -> None:
+    async def _compare(
+        self, comparison_id: int, columns: dict[int, RunExecution], send: SendFrame
+    ) -> None:
         """Every column at once; each says when it ends, and a failure stays in its column."""
 
         async def column(execution: RunExecution) -> None:
             run = await execution()
-            await self.send_frame(column_finished_frame(run, execution.saved))
+            await send(column_finished_frame(run, execution.saved))
 
         try:
             await asyncio.gather(*(column(execution) for execution in columns.values()))
         finally:
             self.columns = {}
-        await self.send_frame({"type": "compare.finished", "comparison": comparison_id})
+        await send({"type": "compare.finished", "comparison": comparison_id})
 
     async def handle_stop(self, content):
         if not (self.run_task and not self.run_task.done()):

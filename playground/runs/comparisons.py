@@ -28,13 +28,16 @@ def _cost(run: Run) -> str | None:
     return None if cost is None else f"{cost:.6g}"
 
 
-def newest_comparison(session) -> dict | None:
-    """The session's newest comparison: its columns' settings and each column's run."""
+def newest_comparison(session, shown: set[int] | None = None) -> dict | None:
+    """The session's newest comparison: its columns' settings and each column's run (those
+    in `shown` only, when given: a share page leaves pruned runs out)."""
     comparison = Comparison.objects.filter(session=session).first()
     if comparison is None:
         return None
     results = []
     for run in comparison.runs.select_related("provider").order_by("column"):
+        if shown is not None and run.pk not in shown:
+            continue
         doc = tree.document(run, 0) if tree.choice_count(run) else {"text": "", "tokens": None}
         results.append(
             {

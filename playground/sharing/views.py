@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from playground.runs import tree
 from playground.runs.cards import render_run_card
+from playground.runs.comparisons import newest_comparison
 from playground.sessions.models import PlaygroundSession
 from playground.sessions.views import render_session_page
 
@@ -94,6 +95,7 @@ def _render_shared(request, share, watch_path, page_path):
             "state": shown_state(state),
             "runs": runs[::-1],
             "tree_nodes": tree.nodes(runs),
+            "comparison": newest_comparison(session, {run.pk for run in runs}),
             # The document of the node the owner's editor shows, for the page to start with.
             "document": tree.document(*shown) if shown else None,
             "read_only": True,

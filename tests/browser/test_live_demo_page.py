@@ -170,3 +170,32 @@ def test_the_viewer_walks_the_finished_runs_tokens_with_the_arrow_keys(
     assert "Top alternatives:" in tip
     viewer.keyboard.press("End")
     expect(tokens.nth(3)).to_be_focused()
+
+
+def test_the_viewer_sees_a_presented_comparison_stream_side_by_side(
+    daphne_server, new_context, live_alice, shared_session, upstream
+):
+    presenter, viewer = watch_live(daphne_server, new_context, live_alice, shared_session)
+    words = {0.2: [" soft", " rain"], 1.2: [" soft", " hail", "!"]}
+    upstream.respond_with(
+        lambda body: SSE(token_stream(words[body["temperature"]], finish_reason="stop"), delay=0.05)
+    )
+
+    presenter.get_by_text("One prompt, 2 to 6 columns").click()
+    columns = presenter.locator(".compare-column")
+    columns.nth(0).get_by_label("temperature").fill("0.2")
+    columns.nth(1).get_by_label("temperature").fill("1.2")
+    presenter.get_by_role("button", name="Compare", exact=True).click()
+
+    shown = viewer.locator("#shared-comparison .compare-result")
+    expect(shown).to_have_count(2)
+    expect(shown.nth(0).locator(".result-text")).to_have_text(" soft rain")
+    expect(shown.nth(1).locator(".result-text")).to_have_text(" soft hail!")
+    expect(shown.nth(1).locator(".result-divergence")).to_have_text(
+        "Departs from column 1 at character 7."
+    )
+    expect(shown.nth(1).locator(".result-figures")).to_contain_text("completed")
+    # The viewer's columns have no buttons of the presenter's.
+    expect(viewer.locator("#shared-comparison button")).to_have_count(0)
+    viewer.reload()
+    expect(viewer.locator("#shared-comparison .compare-result")).to_have_count(2)
