@@ -136,16 +136,18 @@ class Run(models.Model):
 
     @property
     def tokens_per_second(self) -> float | None:
-        """Tokens over the time from the first token to the end, for a streamed run only.
+        """The tokens after the first over the time from the first token to the end, for a
+        streamed run of two tokens or more.
 
-        A non-streamed run has no such span: its speed would divide by almost nothing.
+        A non-streamed run has no such span, and a run of one token has no speed: dividing
+        by the moments after its only token gave thousands of tokens a second.
         """
         if self.first_token_ms is None or not self.completion_tokens or self.total_ms is None:
             return None
         generating_ms = self.total_ms - self.first_token_ms
-        if generating_ms <= 0:
+        if self.completion_tokens < 2 or generating_ms <= 0:
             return None
-        return self.completion_tokens / (generating_ms / 1000)
+        return (self.completion_tokens - 1) / (generating_ms / 1000)
 
     @property
     def prompt_text(self) -> str:

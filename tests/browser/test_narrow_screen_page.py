@@ -108,6 +108,22 @@ def test_the_session_page_fits_a_phone_with_the_parameters_under_the_editor(
     expect(card.locator(".code-panel pre.highlight").first).to_be_visible()
     assert_fits_the_width(page)
 
+    # The comparison panel: its columns of settings, and their results, one under another.
+    upstream.respond_with(lambda body: SSE(token_stream([" Lyon"], finish_reason="stop")))
+    page.get_by_text("One prompt, 2 to 6 columns").click()
+    page.get_by_role("button", name="Add column").click()
+    page.get_by_role("button", name="Compare", exact=True).click()
+    expect(page.locator(".compare-result .result-figures").last).to_contain_text("completed")
+    assert_fits_the_width(page)
+    for action in ["Add column", "Compare", "Stop all"]:
+        control = page.get_by_role("button", name=action, exact=True)
+        control.scroll_into_view_if_needed()
+        assert_on_screen(control)
+    result = page.locator(".compare-result").last
+    result.scroll_into_view_if_needed()
+    assert_on_screen(result)
+    page.locator("#compare-panel").screenshot(path=tmp_path / "compare-phone.png")
+
 
 def test_the_sessions_list_shows_every_action_on_a_phone(phone_page, tmp_path):
     page = phone_page
