@@ -150,12 +150,28 @@
       return true;
     }
 
+    // An earlier comparison, chosen from the list: its columns' settings and its results.
+    function showComparison(data) {
+      columnBoxes().forEach((box) => box.remove());
+      for (const column of data.columns) addColumn(column);
+      shown.showStored(data);
+      say("The comparison of " + new Date(data.created_at).toLocaleString() + ".");
+    }
+    const history = document.getElementById("compare-history");
+    if (history) {
+      history.addEventListener("change", async () => {
+        if (going || pending) return say("Wait for the comparison going to end.");
+        const url = history.dataset.url.replace("/0/", "/" + encodeURIComponent(history.value) + "/");
+        const response = await fetch(url, { credentials: "same-origin" });
+        if (!response.ok) return say("That comparison could not be loaded (the server answered " + response.status + ").");
+        showComparison(await response.json());
+      });
+    }
+
     // --- Start -------------------------------------------------------------------------------
     const stored = JSON.parse(document.getElementById("comparison-data").textContent);
     if (stored && stored.columns.length >= MIN_COLUMNS) {
-      for (const column of stored.columns) addColumn(column);
-      shown.showStored(stored);
-      say("The last comparison, " + new Date(stored.created_at).toLocaleString() + ".");
+      showComparison(stored);
     } else {
       const first = {};
       for (const name of FIELDS) first[name] = options.formValue(name);

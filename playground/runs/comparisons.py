@@ -29,11 +29,14 @@ def _cost(run: Run) -> str | None:
 
 
 def newest_comparison(session, shown: set[int] | None = None) -> dict | None:
-    """The session's newest comparison: its columns' settings and each column's run (those
-    in `shown` only, when given: a share page leaves pruned runs out)."""
+    """The session's newest comparison as comparison_view() gives it, or None."""
     comparison = Comparison.objects.filter(session=session).first()
-    if comparison is None:
-        return None
+    return comparison_view(comparison, shown) if comparison else None
+
+
+def comparison_view(comparison: Comparison, shown: set[int] | None = None) -> dict:
+    """A comparison: its columns' settings and each column's run (those in `shown` only,
+    when given: a share page leaves pruned runs out)."""
     results = []
     for run in comparison.runs.select_related("provider").order_by("column"):
         if shown is not None and run.pk not in shown:
@@ -55,3 +58,15 @@ def newest_comparison(session, shown: set[int] | None = None) -> dict | None:
         "columns": comparison.columns,
         "results": results,
     }
+
+
+def comparison_choices(session) -> list[dict]:
+    """The session's comparisons, newest first, for the panel's list: when, and of what."""
+    return [
+        {
+            "id": comparison.pk,
+            "created_at": comparison.created_at,
+            "models": [column.get("model", "") for column in comparison.columns],
+        }
+        for comparison in Comparison.objects.filter(session=session)
+    ]

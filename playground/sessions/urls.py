@@ -10,6 +10,11 @@ urlpatterns = [
     path("trash/", views.session_trash, name="session_trash"),
     path("<int:pk>/", views.session_detail, name="session_detail"),
     path("<int:pk>/tree/", views.session_tree, name="session_tree"),
+    path(
+        "<int:pk>/comparisons/<int:comparison>/",
+        views.session_comparison,
+        name="session_comparison",
+    ),
     path("<int:pk>/autosave/", views.session_autosave, name="session_autosave"),
     path("<int:pk>/rename/", views.session_rename, name="session_rename"),
     path("<int:pk>/duplicate/", views.session_duplicate, name="session_duplicate"),

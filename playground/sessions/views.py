@@ -14,7 +14,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from playground.completions.forms import CompletionForm
 from playground.providers.models import Provider
-from playground.runs.comparisons import newest_comparison
+from playground.runs.comparisons import comparison_choices, comparison_view, newest_comparison
 from playground.runs.models import Run
 from playground.runs.recovery import mark_abandoned_runs_interrupted
 from playground.runs.tree import looks_are_valid, nodes, pruned, typed
@@ -85,6 +85,7 @@ def render_session_page(request, session, **extra_context):
             "tree_nodes": nodes(runs),
             "pruned_branches": pruned(runs),
             "comparison": newest_comparison(session),
+            "comparisons": comparison_choices(session),
             "looks_json": json.dumps(looks),
             **extra_context,
         },
@@ -113,6 +114,15 @@ def session_tree(request, pk):
             "document_version": session.document_version,
         }
     )
+
+
+@login_required
+@require_GET
+def session_comparison(request, pk, comparison):
+    """One of the session's comparisons, as the comparison panel shows it."""
+    session = get_object_or_404(PlaygroundSession.objects.owned_by(request.user), pk=pk)
+    found = get_object_or_404(session.comparisons.all(), pk=comparison)
+    return JsonResponse(comparison_view(found))
 
 
 @login_required

@@ -97,6 +97,18 @@ def test_three_columns_stream_side_by_side_and_show_where_they_depart(alice_page
         re.compile("at token 2")
     )
 
+    # A second comparison, of two columns; after a reload the first can be shown again.
+    page.locator(".compare-column").nth(2).get_by_role("button", name="Remove").click()
+    page.get_by_role("button", name="Compare", exact=True).click()
+    expect(page.locator("#compare-status")).to_have_text("Done: 2 columns.")
+    page.reload()
+    expect(page.locator(".compare-result")).to_have_count(2)
+    history = page.get_by_label("Show an earlier comparison")
+    history.select_option(index=1)
+    expect(page.locator(".compare-result")).to_have_count(3)
+    expect(page.locator(".compare-column")).to_have_count(3)
+    expect(page.locator(".compare-result").nth(2).locator(".result-text")).to_have_text(" A storm")
+
 
 def test_a_column_the_form_refuses_is_named_and_nothing_is_sent(alice_page, upstream):
     page = alice_page
