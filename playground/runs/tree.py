@@ -165,8 +165,42 @@ def choice_tokens(run: Run, index: int) -> list | None:
     return _generated(run, _choice(run, index))[1]
 
 
+# How many ancestors' tokens a node's document looks back through.
+MAX_INHERITED_DEPTH = 200
+
+
+def inherited_tokens(run: Run) -> list:
+    """The tokens of the run's prompt that earlier runs of its path generated, with their
+    odds: [[offset in the prompt, node, token index there, text, logprob, top], …], in
+    order. Each parent's kept tokens count only while the prompt still holds them exactly
+    where the parent wrote them (and its own prompt before them): text edited there since
+    has no odds to show, so the looking back stops at it."""
+    found: list = []
+    child, parent, depth = run, run.parent, 0
+    while parent is not None and depth < MAX_INHERITED_DEPTH:
+        prompt = child.written_prompt_and_suffix[0]
+        parent_prompt = parent.written_prompt_and_suffix[0]
+        choice = child.parent_choice or 0
+        tokens = _generated(parent, _choice(parent, choice))[1]
+        if not tokens:
+            break
+        kept = tokens if child.branch_token is None else tokens[: child.branch_token]
+        written = parent_prompt + "".join(token[0] for token in kept)
+        if not prompt.startswith(written):
+            break
+        at = len(parent_prompt)
+        level = []
+        for k, (text, logprob, top) in enumerate(kept):
+            level.append([at, node_id(parent.pk, choice), k, text, logprob, top])
+            at += len(text)
+        found[:0] = level
+        child, parent, depth = parent, parent.parent, depth + 1
+    return found
+
+
 def document(run: Run, index: int) -> dict:
-    """What the editor shows for a node: prompt, the choice's text, then the suffix."""
+    """What the editor shows for a node: prompt, the choice's text, then the suffix; and the
+    odds of the prompt's tokens that the node's ancestors generated (inherited_tokens)."""
     prompt, suffix = run.written_prompt_and_suffix
     text, tokens = _generated(run, _choice(run, index))
     looks = run.looks if looks_are_valid(run.looks, len(prompt) + len(suffix)) else None
@@ -177,6 +211,7 @@ def document(run: Run, index: int) -> dict:
         "looks": looks or typed(len(prompt) + len(suffix)),
         "text": text,
         "tokens": tokens,
+        "prompt_tokens": inherited_tokens(run),
         "status": run.status,
         "finish_reason": _choice(run, index).get("finish_reason"),
     }

@@ -220,6 +220,7 @@ async def test_a_node_document_is_its_prompt_its_choice_and_its_suffix(
         "looks": [["p", 6], ["g", 5]],
         "text": " and",
         "tokens": [[" and", -0.1, {" and": -0.1}]],
+        "prompt_tokens": [],
         "status": "completed",
         "finish_reason": None,
     }
