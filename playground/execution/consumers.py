@@ -178,24 +178,39 @@ class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketC
         """The hook: where this run's frames go besides this socket (None: nowhere)."""
         return None
 
-    async def handle_run(self, content):
+    async def _launched(self, launch_with, content: dict, what: str):
+        """launch_with(user, content) in the database thread: a run's or a comparison's
+        launch, or None once the page is told why nothing starts (one is going already, the
+        database is away, the login ended, or the launch's own refusal)."""
         if self.run_task and not self.run_task.done():
             await self.send_frame(
                 {"type": "error", "error": "A run is already in progress: stop it first."}
             )
-            return
+            return None
+
+        # In the same trip to the database thread as the launch: a socket opened before a
+        # logout or a password change elsewhere starts nothing, even if it missed the push.
+        def if_logged_in():
+            return launch_with(self.scope["user"], content) if self.has_access_now() else None
+
         try:
-            launch = await database_sync_to_async(self._launch_if_logged_in)(content)
+            launch = await database_sync_to_async(if_logged_in)()
         except DatabaseError:
-            # PostgreSQL restarting, say: the socket stays, and the next run may work.
-            logger.warning("Could not start a run", exc_info=True)
+            # PostgreSQL restarting, say: the socket stays, and the next one may work.
+            logger.warning("Could not start a %s", what, exc_info=True)
             await self.send_frame({"type": "error", "error": DATABASE_DOWN})
-            return
+            return None
         if launch is None:
             await self.revoke_access()
-            return
+            return None
         if launch.error:
             await self.send_frame({"type": "error", "error": launch.error})
+            return None
+        return launch
+
+    async def handle_run(self, content):
+        launch = await self._launched(launch_run, content, "run")
+        if launch is None:
             return
         if launch.run is None:
             await self.send_frame({"type": "form.invalid", "errors": launch.form.errors})
@@ -229,13 +244,6 @@ class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketC
 
         return send_and_relay
 
-    def _launch_if_logged_in(self, content):
-        # In the same trip to the database thread as the launch: a socket opened before a
-        # logout or a password change elsewhere starts nothing, even if it missed the push.
-        if not self.has_access_now():
-            return None
-        return launch_run(self.scope["user"], content)
-
     async def _execute(self, execution: RunExecution, relay: Relay | None) -> None:
         run = await execution()
         frame = {
@@ -262,22 +270,8 @@ class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketC
         await self.send_frame({"type": "pong"})
 
     async def handle_compare(self, content):
-        if self.run_task and not self.run_task.done():
-            await self.send_frame(
-                {"type": "error", "error": "A run is already in progress: stop it first."}
-            )
-            return
-        try:
-            launch = await database_sync_to_async(self._compare_if_logged_in)(content)
-        except DatabaseError:
-            logger.warning("Could not start a comparison", exc_info=True)
-            await self.send_frame({"type": "error", "error": DATABASE_DOWN})
-            return
+        launch = await self._launched(launch_comparison, content, "comparison")
         if launch is None:
-            await self.revoke_access()
-            return
-        if launch.error:
-            await self.send_frame({"type": "error", "error": launch.error})
             return
         if launch.invalid:
             errors = {str(index): errors for index, errors in launch.invalid.items()}
@@ -309,11 +303,6 @@ class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketC
             for column in launch.columns
         }
         self.run_task = asyncio.create_task(self._compare(comparison.pk, self.columns, send))
-
-    def _compare_if_logged_in(self, content):
-        if not self.has_access_now():
-            return None
-        return launch_comparison(self.scope["user"], content)
 
     async def _compare(
         self, comparison_id: int, columns: dict[int, RunExecution], send: SendFrame
