@@ -59,6 +59,10 @@
       const boxes = columnBoxes();
       boxes.forEach((box, i) => {
         box.querySelector(".column-number").textContent = String(i + 1);
+        for (const name of FIELDS) {
+          const field = box.querySelector('[data-column-field="' + name + '"]');
+          field.setAttribute("aria-label", "Column " + (i + 1) + " " + name);
+        }
         box.querySelector("[data-column-remove]").disabled = boxes.length <= MIN_COLUMNS;
         box.querySelector("[data-column-duplicate]").disabled = boxes.length >= MAX_COLUMNS;
       });

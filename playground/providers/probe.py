@@ -59,7 +59,10 @@ def claim_probe(provider: Provider, model: str) -> int:
     """0 when the model may be probed now (which claims the next PROBE_COOLDOWN_SECONDS for
     this probe), else the seconds to wait. Kept in the cache: across server processes with
     Redis; a Redis outage lets probes through, as logins are."""
-    key = f"probe-claimed:{provider.pk}:{model}"
+    # The provider's creation too: a database made afresh (as tests do) reuses ids, while a
+    # Redis cache keeps the claims of the providers that had them before.
+    made = provider.created_at.timestamp() if provider.created_at else 0
+    key = f"probe-claimed:{provider.pk}:{made}:{model}"
     now = time.time()
     if cache.add(key, now, PROBE_COOLDOWN_SECONDS):
         return 0

@@ -46,7 +46,7 @@ def test_a_real_completion_streams_into_the_page(local_model_page):
     )
 
     page.get_by_label("Prompt", exact=True).fill("The capital of France is")
-    page.get_by_label("max_tokens").fill("24")
+    page.get_by_label("max_tokens", exact=True).fill("24")
     page.get_by_label("temperature", exact=True).fill("0")
     page.get_by_role("button", name="Submit").click()
 
@@ -61,7 +61,7 @@ def test_a_real_completion_streams_into_the_page(local_model_page):
 
 def test_branching_from_an_alternative_on_the_real_model(local_model_page, tmp_path):
     page = local_model_page
-    page.get_by_label("max_tokens").fill("8")
+    page.get_by_label("max_tokens", exact=True).fill("8")
     page.get_by_label("temperature", exact=True).fill("0")
     page.get_by_label("Show probabilities").check()
     prompt = page.get_by_label("Prompt", exact=True)
