@@ -26,13 +26,21 @@ class ProviderAdmin(admin.ModelAdmin):
         "extra_headers",
         "clear_extra_headers",
         "default_model",
+        "max_concurrency",
         "what_it_honours",
     ]
     # Measured by the probe, never typed in: Probe now is on the providers page.
     readonly_fields = ["what_it_honours"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["fields"] = ["owner", "name", "base_url", "auth_style", "default_model"]
+        kwargs["fields"] = [
+            "owner",
+            "name",
+            "base_url",
+            "auth_style",
+            "default_model",
+            "max_concurrency",
+        ]
         return super().get_form(request, obj, change, **kwargs)
 
     @admin.display(description="what it honours")
