@@ -56,9 +56,7 @@ def test_a_killed_worker_loses_no_row_and_runs_none_twice_into_the_results(
     assert killed_at.get("done", 0) < ROWS
 
     with running(command, server, second_log):
-        state = wait_for_dataset_run(
-            server, run, lambda s: s["status"] == "finished", second_log
-        )
+        state = wait_for_dataset_run(server, run, lambda s: s["status"] == "finished", second_log)
 
     assert state == {"status": "finished", "done": ROWS}
     results = server.django(
