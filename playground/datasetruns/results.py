@@ -62,6 +62,15 @@ def rows_of(run: DatasetRun, indexes: list[int]) -> list[RowView]:
     return [by_row[i] for i in indexes if i in by_row]
 
 
+def pass_at(run: DatasetRun) -> int | None:
+    """n, when the run asked for n > 1 choices a row: its scores are then pass@n."""
+    try:
+        n = int(run.session_state.get("n") or 1)
+    except (TypeError, ValueError):
+        return None
+    return n if n > 1 else None
+
+
 def summaries(run: DatasetRun) -> list[ColumnSummary]:
     """Each column's counts, score means and spreads, mean time and tokens."""
     columns = [ColumnSummary(label) for label in run.column_labels]

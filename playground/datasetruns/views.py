@@ -59,6 +59,7 @@ def dataset_run_detail(request, pk):
         "run": run,
         "progress": progress_of(run),
         "summaries": results.summaries(run),
+        "pass_at": results.pass_at(run),
         "rows": results.rows_of(run, list(page.object_list)),
         "page": page,
         "filters": results.FILTERS,

@@ -193,3 +193,16 @@ def test_resume_from_the_page_runs_the_failed_rows(
     run.refresh_from_db()
     assert run.status == DatasetRunStatus.FINISHED
     assert run.results.filter(status=ResultStatus.DONE).count() == 2
+
+
+def test_the_page_says_scores_are_pass_at_n(
+    alice, alice_client, upstream, capitals_session, make_capitals
+):
+    capitals_session.parameters = {**capitals_session.parameters, "n": "2"}
+    capitals_session.save()
+    upstream.respond_with(answer_by_prompt)
+    run = lifecycle.start(alice, make_capitals(1), capitals_session).run
+
+    page = alice_client.get(f"/dataset-runs/{run.pk}/").content.decode()
+
+    assert "they are pass@2: a row passes when any of its choices does" in page

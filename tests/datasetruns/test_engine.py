@@ -248,3 +248,21 @@ def test_the_wait_before_a_retry_is_what_retry_after_asks_within_the_cap(setting
     assert retry_wait(UpstreamError("x", status=429, retry_after=700), attempt=1) == 30
     settings.PLAYGROUND_DATASET_RETRY_SECONDS = 4
     assert 8 <= retry_wait(UpstreamError("x", status=503), attempt=3) <= 16
+
+
+def test_with_n_choices_a_row_passes_when_any_choice_does(
+    alice, upstream, capitals_session, make_capitals
+):
+    capitals_session.parameters = {**capitals_session.parameters, "n": "3"}
+    capitals_session.save()
+    upstream.respond_with(
+        lambda body: Reply(completion_response([" no", capital("City0"), " nope"][: body["n"]]))
+    )
+
+    run = lifecycle.start(alice, make_capitals(1), capitals_session).run
+
+    result = run.results.get()
+    assert upstream.last_body["n"] == 3
+    assert [choice["text"] for choice in result.choices] == [" no", capital("City0"), " nope"]
+    assert result.output == " no"
+    assert result.scores == {"exact": True, "contains": True, "regex": True}
