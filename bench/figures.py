@@ -1,4 +1,4 @@
-"""The figures of issues 7 and 11. Each runs its repetitions and returns a Figure.
+"""The figures of issues 7, 11, 13 and 14. Each runs its repetitions and returns a Figure.
 
 "Added" numbers compare the playground with a direct httpx-sse client reading the same
 upstream in the same repetition: what the playground adds, at the same percentile.
@@ -22,6 +22,7 @@ from .clients import (
     open_sockets,
     upstream_fields,
 )
+from .datasetruns import dataset_runs
 from .localmodel import local_model_speed
 from .servers import Account, Server, Servers, Upstream
 from .stats import Metric, max_in_window, percentile
@@ -52,6 +53,7 @@ class Sizes:
     local_tokens: int
     browser_tokens: int = 20_000
     browser_repetitions: int = 1
+    dataset_rows: int = 1_000
 
 
 FULL = Sizes(
@@ -84,6 +86,7 @@ SMOKE = Sizes(
     output_lengths=(200, 800),
     local_tokens=16,
     browser_tokens=500,
+    dataset_rows=20,
 )
 
 
@@ -579,6 +582,7 @@ FIGURES: dict[str, tuple[str, Callable[[Bench, Figure], Awaitable[None]]]] = {
     "8": ("Output length (no pacing)", output_length),
     "9": ("Local model with and without logprobs (straight to it)", local_model_speed),
     "10": ("A long document in the browser (100 tokens/s)", long_document),
+    "11": ("A dataset run: 1,000 rows, 20 ms pacing, concurrency 16", dataset_runs),
 }
 
 FIGURE_TIMEOUT = 600

@@ -113,10 +113,12 @@ def start_dataset_run(
     prompt: str = "Row {{n}}:",
     max_concurrency: int = 4,
     max_tokens: int = 8,
+    parameters: dict | None = None,
 ) -> int:
     """A dataset of `rows` rows (a column n: 0, 1, …, and expected), a session of owner's
     whose prompt uses it, and a dataset run of the one over the other, started as the page
-    starts it (its work queued on the server's task backend); the run's id."""
+    starts it (its work queued on the server's task backend); the run's id. parameters: more
+    of the session's, as its form keeps them."""
     return server.django(
         """
         from django.contrib.auth import get_user_model
@@ -131,7 +133,7 @@ def start_dataset_run(
         dataset = make_dataset(owner, name="Numbers", columns=("n", "expected"), rows=rows)
         session = make_session(
             owner, provider=provider, prompt=params["prompt"],
-            parameters={"max_tokens": str(params["max_tokens"])},
+            parameters={"max_tokens": str(params["max_tokens"]), **params["parameters"]},
         )
         outcome = lifecycle.start(owner, dataset, session)
         assert outcome.run is not None, outcome.error
@@ -143,6 +145,7 @@ def start_dataset_run(
         prompt=prompt,
         max_concurrency=max_concurrency,
         max_tokens=max_tokens,
+        parameters=parameters or {},
     )
 
 
