@@ -32,6 +32,7 @@ from playground.execution.fanout import plan_requests
 from playground.providers.client import UpstreamError, stream_completion
 
 from . import claims, scores
+from .likelihood import can_score, score_expected
 from .progress import ProgressPusher
 from .requests import RowRequest, column_data, row_request
 
@@ -80,6 +81,7 @@ class RunWork:
         self._columns: list[MultiValueDict] = []
         self._user: Any = None
         self._expected = False
+        self._score_likelihood = False
 
     async def __call__(self) -> bool:
         """Works until nothing is left to claim or the slice is over; True when it stopped
@@ -111,6 +113,7 @@ class RunWork:
         self._user = get_user_model().objects.get(pk=run.owner_id)
         self._columns = [column_data(run.session_state, changes) for changes in run.columns]
         self._expected = "expected" in run.dataset.columns
+        self._score_likelihood = run.score_likelihood
         return True
 
     async def _work(self) -> bool:
@@ -174,6 +177,11 @@ class RunWork:
             return
         try:
             fields = await self._send(request, result)
+            expected = result.row.values.get("expected") if self._expected else None
+            wanted = self._score_likelihood and expected is not None and can_score(request)
+            if fields["status"] == ResultStatus.DONE and wanted:
+                assert expected is not None
+                fields["scores"] = {**fields["scores"], **await score_expected(request, expected)}
         except Exception:
             logger.exception("Dataset run %s, result %s", self.run_id, result.pk)
             fields = {"status": ResultStatus.FAILED, "error": INTERNAL_ERROR}

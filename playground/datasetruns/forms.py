@@ -18,6 +18,12 @@ class DatasetRunForm(forms.Form):
         label="Run each column of the session's latest comparison",
         help_text="Unticked, the session's own settings are the one column.",
     )
+    score_likelihood = forms.BooleanField(
+        required=False,
+        label="Also score the log-probability of expected",
+        help_text="One more request a row (echo with logprobs, generating nothing), where "
+        "the provider gives logprobs for the prompt's own tokens.",
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -53,10 +53,15 @@ def _label(form, changes: dict) -> str:
 
 
 def start(
-    user, dataset: Dataset, session: PlaygroundSession, comparison: Comparison | None = None
+    user,
+    dataset: Dataset,
+    session: PlaygroundSession,
+    comparison: Comparison | None = None,
+    score_likelihood: bool = False,
 ) -> Outcome:
     """Makes a dataset run of the session (with the comparison's columns, if given) over
-    every row of the dataset, and queues its work; or says why not."""
+    every row of the dataset, and queues its work; or says why not. score_likelihood: also
+    score the log-probability of each row's `expected` (likelihood.py)."""
     missing = missing_columns(dataset, session)
     if missing:
         return Outcome(
@@ -88,6 +93,7 @@ def start(
             session_state=state,
             columns=columns,
             column_labels=labels,
+            score_likelihood=score_likelihood and "expected" in dataset.columns,
             result_count=len(rows) * len(columns),
         )
         DatasetResult.objects.bulk_create(

@@ -26,6 +26,9 @@ class RowRequest:
     provider: Provider | None = None
     # The provider's quirks for the model (execution/fanout.py splits the request by them).
     quirks: list[str] = field(default_factory=list)
+    # Whether the probe found that the model gives logprobs for the prompt's own tokens
+    # (echo with logprobs); None when it was never probed.
+    echo_logprobs: bool | None = None
     error: str = ""
 
 
@@ -60,8 +63,13 @@ def row_request(data: MultiValueDict, row_values: dict, user) -> RowRequest:
     if not form.is_valid():
         return RowRequest(error=form_errors(form))
     provider = form.cleaned_data["provider"]
-    quirks = capabilities_for(provider, form.cleaned_data["model"]).quirks()
-    return RowRequest(body=build_request_body(form.cleaned_data), provider=provider, quirks=quirks)
+    capabilities = capabilities_for(provider, form.cleaned_data["model"])
+    return RowRequest(
+        body=build_request_body(form.cleaned_data),
+        provider=provider,
+        quirks=capabilities.quirks(),
+        echo_logprobs=capabilities.echo_logprobs,
+    )
 
 
 def column_form(data: MultiValueDict, user) -> CompletionForm:

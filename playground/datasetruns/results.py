@@ -10,7 +10,12 @@ from dataclasses import dataclass, field
 
 from playground.datasets.models import DatasetResult, DatasetRun, ResultStatus
 
-from .scores import SCORES, Summary, summarize
+from .scores import LIKELIHOOD_SCORES, SCORES, Summary, summarize
+
+NO_LIKELIHOOD = (
+    "No log-probability of expected: the provider gave no log probabilities for an echoed "
+    "prompt (or the probe found it cannot), or the prompt is a JSON prompt."
+)
 
 FILTERS = {
     "": "All rows",
@@ -35,6 +40,8 @@ class ColumnSummary:
     scores: list[Summary] = field(default_factory=list)
     mean_total_ms: float | None = None
     completion_tokens: int = 0
+    # Why a score the run asked for is missing, if it is.
+    note: str = ""
 
 
 def row_indexes(run: DatasetRun, which: str) -> list[int]:
@@ -91,6 +98,9 @@ def summaries(run: DatasetRun) -> list[ColumnSummary]:
             summary.cancelled += 1
     for index, summary in enumerate(columns):
         summary.scores = summarize(row_scores[index])
+        scored = {score.name for score in summary.scores}
+        if run.score_likelihood and summary.done and not scored & set(LIKELIHOOD_SCORES):
+            summary.note = NO_LIKELIHOOD
         if times[index]:
             summary.mean_total_ms = sum(times[index]) / len(times[index])
     return columns
@@ -105,6 +115,7 @@ EXPORT_FIELDS = (
     "exact",
     "contains",
     "regex",
+    *LIKELIHOOD_SCORES,
     "completion_tokens",
     "time_to_first_token_ms",
     "total_ms",
@@ -123,7 +134,7 @@ def _records(run: DatasetRun) -> Iterator[tuple[DatasetResult, dict]]:
             "column_label": run.column_labels[result.column],
             "status": result.status,
             "output": result.output,
-            **{name: result.scores.get(name) for name in SCORES},
+            **{name: result.scores.get(name) for name in (*SCORES, *LIKELIHOOD_SCORES)},
             "completion_tokens": result.completion_tokens,
             "time_to_first_token_ms": result.time_to_first_token_ms,
             "total_ms": result.total_ms,

@@ -14,6 +14,9 @@ import re
 from dataclasses import dataclass
 
 SCORES = ("exact", "contains", "regex")
+# Numbers, with the run's "score the log-probability of expected" (likelihood.py): the
+# log-probability of `expected` after the prompt, and its per-token perplexity.
+LIKELIHOOD_SCORES = ("expected_logprob", "expected_perplexity")
 # A longer pattern is no score: the regex is matched in the worker, by Python's re.
 MAX_PATTERN_CHARS = 1000
 
@@ -47,20 +50,22 @@ def score(texts: list[str], expected: str | None) -> dict:
 class Summary:
     name: str
     scored: int
-    passed: int
+    # Rows that pass; None for a score that is a number, not a pass or a miss.
+    passed: int | None
     mean: float | None
-    # The standard deviation of the 0/1 outcomes (population): sqrt(mean * (1 - mean)).
+    # The standard deviation (population): for 0/1 outcomes, sqrt(mean * (1 - mean)).
     spread: float | None
 
 
 def summarize(scores: list[dict]) -> list[Summary]:
     """Each score's mean and spread over the rows that have it."""
     summaries = []
-    for name in SCORES:
+    for name in (*SCORES, *LIKELIHOOD_SCORES):
         values = [s[name] for s in scores if s.get(name) is not None]
         if not values:
             continue
         mean = sum(values) / len(values)
         spread = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
-        summaries.append(Summary(name, len(values), sum(values), mean, spread))
+        passed = sum(values) if name in SCORES else None
+        summaries.append(Summary(name, len(values), passed, mean, spread))
     return summaries

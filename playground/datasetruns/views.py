@@ -33,7 +33,11 @@ def dataset_run_new(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         outcome = lifecycle.start(
-            request.user, data["dataset"], data["session"], data["comparison"]
+            request.user,
+            data["dataset"],
+            data["session"],
+            data["comparison"],
+            score_likelihood=data["score_likelihood"],
         )
         if outcome.run is not None:
             return redirect("dataset_run_detail", pk=outcome.run.pk)

@@ -102,6 +102,9 @@ class DatasetRun(models.Model):
     columns = models.JSONField(default=list)
     # What each column is called on the page: "provider · model · temperature 0.2".
     column_labels = models.JSONField(default=list)
+    # Whether each row also scores the log-probability of its `expected` as the
+    # continuation of its prompt: one more request a row (datasetruns/likelihood.py).
+    score_likelihood = models.BooleanField(default=False)
     status = models.CharField(
         max_length=10, choices=DatasetRunStatus, default=DatasetRunStatus.QUEUED
     )

@@ -266,3 +266,62 @@ def test_with_n_choices_a_row_passes_when_any_choice_does(
     assert [choice["text"] for choice in result.choices] == [" no", capital("City0"), " nope"]
     assert result.output == " no"
     assert result.scores == {"exact": True, "contains": True, "regex": True}
+
+
+def echo_with_logprobs(body):
+    """Answers a likelihood request as OpenAI's legacy completions do: the prompt echoed,
+    each token with its log probability (the first has none)."""
+    if not body.get("echo"):
+        return answer_by_prompt(body)
+    assert body["max_tokens"] == 0 and body["logprobs"] == 1 and body["stream"] is False
+    tokens = re.findall(r"\s*\S+", body["prompt"])
+    offsets = [sum(len(t) for t in tokens[:i]) for i in range(len(tokens))]
+    logprobs = {
+        "tokens": tokens,
+        "token_logprobs": [None] + [-0.5] * (len(tokens) - 1),
+        "top_logprobs": None,
+        "text_offset": offsets,
+    }
+    return Reply(completion_response([body["prompt"]], logprobs=logprobs, finish_reason="length"))
+
+
+def test_it_scores_the_log_probability_of_expected(
+    alice, upstream, capitals_session, make_capitals
+):
+    import math
+
+    upstream.respond_with(echo_with_logprobs)
+    dataset = make_capitals(1)
+    row = dataset.rows.get()
+    row.values["expected"] = " Paris is big"
+    row.save()
+
+    run = lifecycle.start(alice, dataset, capitals_session, score_likelihood=True).run
+
+    scores = run.results.get().scores
+    # " Paris", " is", " big": three tokens of -0.5 each.
+    assert scores["expected_logprob"] == -1.5
+    assert scores["expected_perplexity"] == pytest.approx(math.exp(0.5))
+    echoed = [r.body for r in upstream.completion_requests if r.body.get("echo")]
+    assert [b["prompt"] for b in echoed] == ["The capital of City0 is Paris is big"]
+
+
+def test_no_log_probability_where_the_probe_found_none(
+    alice, upstream, capitals_session, make_capitals, fake_provider
+):
+    from django.utils import timezone
+
+    from playground.providers.models import ProviderCapabilities
+
+    ProviderCapabilities.objects.create(
+        provider=fake_provider,
+        model="fake-model",
+        results={"echo_logprobs": {"value": False}},
+        measured_at=timezone.now(),
+    )
+    upstream.respond_with(echo_with_logprobs)
+
+    run = lifecycle.start(alice, make_capitals(1), capitals_session, score_likelihood=True).run
+
+    assert "expected_logprob" not in run.results.get().scores
+    assert not any(r.body.get("echo") for r in upstream.completion_requests)
