@@ -206,3 +206,34 @@ def test_the_page_says_scores_are_pass_at_n(
     page = alice_client.get(f"/dataset-runs/{run.pk}/").content.decode()
 
     assert "they are pass@2: a row passes when any of its choices does" in page
+
+
+def test_the_page_queues_work_for_a_run_whose_workers_died(
+    alice, alice_client, capitals_session, make_capitals, tasks_wait
+):
+    from datetime import timedelta
+
+    from django.tasks import task_backends
+    from django.utils import timezone
+
+    from playground.datasetruns import claims
+
+    run = lifecycle.start(alice, make_capitals(3), capitals_session).run
+    backend = task_backends["default"]
+
+    def work_queued():
+        return [r.args for r in backend.results if r.task.name == "work_on_dataset_run"]
+
+    assert work_queued() == [[run.pk]]
+    # A worker took two rows, and died: its claims lapsed long ago.
+    held = claims.claim(run.pk, "dead", 2)
+    long_ago = timezone.now() - timedelta(minutes=5)
+    run.results.filter(pk__in=[r.pk for r in held]).update(claimed_until=long_ago)
+    DatasetRun.objects.filter(pk=run.pk).update(heartbeat_at=long_ago, enqueued_at=long_ago)
+
+    alice_client.get(f"/dataset-runs/{run.pk}/")
+
+    assert work_queued() == [[run.pk]] * 2
+    # Looked at again at once, it has a task coming: no third.
+    alice_client.get(f"/dataset-runs/{run.pk}/")
+    assert work_queued() == [[run.pk]] * 2
