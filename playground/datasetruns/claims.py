@@ -66,31 +66,38 @@ def _room(provider_id: int | None, now) -> int:
     return max(0, provider.max_concurrency - live)
 
 
-def claim(run_id: int, worker: str, most: int) -> list[DatasetResult]:
+def run_providers(run_id: int) -> list[int | None]:
+    """The providers of the run's columns, in the order claims lock them (by id: two
+    workers then never wait on each other's locks in turn)."""
+    providers = DatasetResult.objects.filter(run_id=run_id).values_list("provider_id", flat=True)
+    return sorted(set(providers), key=lambda p: (p is None, p or 0))
+
+
+def claim(
+    run_id: int, worker: str, most: int, providers: list[int | None] | None = None
+) -> list[DatasetResult]:
     """Claims up to `most` results of the run for the worker, within each provider's room;
-    [] when the run is not going, or has nothing this worker may take now."""
+    [] when the run is not going, or has nothing this worker may take now. providers:
+    run_providers(run_id), which a worker reads once."""
     now = timezone.now()
     claimed: list[int] = []
     with transaction.atomic():
-        run = DatasetRun.objects.select_for_update().filter(pk=run_id).first()
-        if run is None or run.status not in (DatasetRunStatus.QUEUED, DatasetRunStatus.RUNNING):
+        status = DatasetRun.objects.filter(pk=run_id).values_list("status", flat=True).first()
+        if status not in (DatasetRunStatus.QUEUED, DatasetRunStatus.RUNNING):
+            # A Stop that comes after this check finds the rows claimed here running: they
+            # finish, as rows in hand do.
             return []
-        fields: dict = {"heartbeat_at": now}
-        if run.status == DatasetRunStatus.QUEUED:
-            fields.update(status=DatasetRunStatus.RUNNING, started_at=run.started_at or now)
-        DatasetRun.objects.filter(pk=run_id).update(**fields)
+        if status == DatasetRunStatus.QUEUED:
+            DatasetRun.objects.filter(pk=run_id, status=DatasetRunStatus.QUEUED).update(
+                status=DatasetRunStatus.RUNNING, started_at=now, heartbeat_at=now
+            )
         open_results = DatasetResult.objects.filter(claimable(now), run_id=run_id)
-        # In id order, so that two workers lock providers in the same order.
-        providers = sorted(
-            set(open_results.values_list("provider_id", flat=True)), key=lambda p: (p is None, p)
-        )
-        for provider_id in providers:
+        for provider_id in run_providers(run_id) if providers is None else providers:
             room = min(_room(provider_id, now), most - len(claimed))
             if room <= 0:
                 continue
-            picked = _locked(open_results.filter(provider_id=provider_id)).order_by(
-                "row_index", "column"
-            )
+            same = Q(provider__isnull=True) if provider_id is None else Q(provider_id=provider_id)
+            picked = _locked(open_results.filter(same)).order_by("row_index", "column")
             ids = list(picked.values_list("pk", flat=True)[:room])
             claimed += ids
         if claimed:

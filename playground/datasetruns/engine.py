@@ -80,6 +80,9 @@ class RunWork:
         self.pusher = ProgressPusher(run_id)
         self._columns: list[MultiValueDict] = []
         self._user: Any = None
+        self._providers: list[int | None] = []
+        # (provider, model) -> the probe's findings, read once per task.
+        self._capabilities: dict = {}
         self._expected = False
         self._score_likelihood = False
 
@@ -112,6 +115,8 @@ class RunWork:
             return False
         self._user = get_user_model().objects.get(pk=run.owner_id)
         self._columns = [column_data(run.session_state, changes) for changes in run.columns]
+        self._providers = claims.run_providers(run.pk)
+        claims.renew(run.pk, self.worker)
         self._expected = "expected" in run.dataset.columns
         self._score_likelihood = run.score_likelihood
         return True
@@ -148,10 +153,12 @@ class RunWork:
         return run.results.filter(status__in=(ResultStatus.PENDING, ResultStatus.RUNNING)).exists()
 
     def _claim(self, most: int) -> list[Prepared]:
-        claimed = claims.claim(self.run_id, self.worker, most)
+        claimed = claims.claim(self.run_id, self.worker, most, self._providers)
+        user, capabilities = self._user, self._capabilities
         return [
             Prepared(
-                result, row_request(self._columns[result.column], result.row.values, self._user)
+                result,
+                row_request(self._columns[result.column], result.row.values, user, capabilities),
             )
             for result in claimed
         ]

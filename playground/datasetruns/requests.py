@@ -55,20 +55,27 @@ def form_errors(form: CompletionForm) -> str:
     return " ".join(messages)
 
 
-def row_request(data: MultiValueDict, row_values: dict, user) -> RowRequest:
-    """The request one row sends in one column (data: column_data's)."""
+def row_request(
+    data: MultiValueDict, row_values: dict, user, capabilities: dict | None = None
+) -> RowRequest:
+    """The request one row sends in one column (data: column_data's). capabilities: a
+    cache of the probe's findings by (provider, model), kept by the caller."""
     data = data.copy()
     data.setlist("variables", [json.dumps(variable_values(row_values))])
     form = CompletionForm(data, user=user, fill_variables=True)
     if not form.is_valid():
         return RowRequest(error=form_errors(form))
     provider = form.cleaned_data["provider"]
-    capabilities = capabilities_for(provider, form.cleaned_data["model"])
+    key = (provider.pk, form.cleaned_data["model"])
+    cache = {} if capabilities is None else capabilities
+    if key not in cache:
+        cache[key] = capabilities_for(provider, form.cleaned_data["model"])
+    found = cache[key]
     return RowRequest(
         body=build_request_body(form.cleaned_data),
         provider=provider,
-        quirks=capabilities.quirks(),
-        echo_logprobs=capabilities.echo_logprobs,
+        quirks=found.quirks(),
+        echo_logprobs=found.echo_logprobs,
     )
 
 
