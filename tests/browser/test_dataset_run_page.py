@@ -50,7 +50,7 @@ def test_a_pasted_dataset_is_run_stopped_resumed_and_exported(
     page.get_by_label("Paste CSV").fill("city,expected\n" + "\n".join(lines) + "\n")
     page.get_by_role("button", name="Store the dataset").click()
     page.get_by_role("link", name="Run over this dataset").click()
-    page.get_by_label("Session").select_option(label="Capitals")
+    page.get_by_role("combobox", name="Session").select_option(label="Capitals")
 
     with running(worker_command(daphne_server), daphne_server, tmp_path / "worker.log"):
         page.get_by_role("button", name="Start the run").click()
