@@ -27,6 +27,7 @@ from playground.sessions.models import PlaygroundSession
 from playground.sessions.state import session_state
 
 from . import claims
+from .progress import announce
 from .requests import column_data, column_form, form_errors
 from .tasks import queue_watch, queue_work
 
@@ -131,6 +132,7 @@ def stop(run: DatasetRun) -> None:
         locked.results.filter(status=ResultStatus.PENDING).update(status=ResultStatus.CANCELLED)
         DatasetRun.objects.filter(pk=run.pk).update(status=DatasetRunStatus.STOPPING)
     claims.settle(run.pk)
+    announce(run.pk)
 
 
 def resume(user, run: DatasetRun) -> str:
@@ -156,6 +158,7 @@ def resume(user, run: DatasetRun) -> str:
         DatasetRun.objects.filter(pk=run.pk).update(
             status=DatasetRunStatus.QUEUED, finished_at=None
         )
+        announce(run.pk)
         transaction.on_commit(lambda: _queue(run.pk))
     return ""
 

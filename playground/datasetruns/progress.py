@@ -14,8 +14,10 @@ import logging
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.db import transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 
@@ -93,6 +95,23 @@ def progress_of(run: DatasetRun) -> Progress:
 def progress_now(run_id: int) -> Progress | None:
     run = DatasetRun.objects.filter(pk=run_id).first()
     return progress_of(run) if run else None
+
+
+def announce(run_id: int) -> None:
+    """Sends the run's progress to its group now (a Stop or a Resume from a page), once the
+    transaction commits, so every page following it hears at once."""
+
+    def send() -> None:
+        try:
+            progress = progress_now(run_id)
+            if progress is not None:
+                async_to_sync(get_channel_layer().group_send)(
+                    group_name(run_id), progress.as_message()
+                )
+        except Exception:
+            logger.warning("Could not announce the progress of dataset run %s", run_id)
+
+    transaction.on_commit(send)
 
 
 class ProgressPusher:

@@ -213,13 +213,14 @@ def test_the_page_queues_work_for_a_run_whose_workers_died(
 ):
     from datetime import timedelta
 
-    from django.tasks import task_backends
     from django.utils import timezone
 
     from playground.datasetruns import claims
+    from playground.datasetruns.tasks import work_on_dataset_run
 
+    # The task's own backend: with REDIS_URL, django-tasks-rq's Task class has its own.
+    backend = work_on_dataset_run.get_backend()
     run = lifecycle.start(alice, make_capitals(3), capitals_session).run
-    backend = task_backends["default"]
 
     def work_queued():
         return [r.args for r in backend.results if r.task.name == "work_on_dataset_run"]
