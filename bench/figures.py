@@ -1,4 +1,4 @@
-"""The figures of issues 7 and 11. Each runs its repetitions and returns a Figure.
+"""The figures of issues 7, 11, 13 and 14. Each runs its repetitions and returns a Figure.
 
 "Added" numbers compare the playground with a direct httpx-sse client reading the same
 upstream in the same repetition: what the playground adds, at the same percentile.
@@ -23,6 +23,7 @@ from .clients import (
     upstream_fields,
 )
 from .compare import compare_first_tokens
+from .datasetruns import dataset_runs
 from .localmodel import local_model_speed
 from .servers import Account, Server, Servers, Upstream
 from .stats import Metric, max_in_window, percentile
@@ -54,6 +55,7 @@ class Sizes:
     browser_tokens: int = 20_000
     browser_repetitions: int = 1
     compare_runs: int = 40
+    dataset_rows: int = 1_000
 
 
 FULL = Sizes(
@@ -87,6 +89,7 @@ SMOKE = Sizes(
     local_tokens=16,
     browser_tokens=500,
     compare_runs=3,
+    dataset_rows=20,
 )
 
 
@@ -583,6 +586,7 @@ FIGURES: dict[str, tuple[str, Callable[[Bench, Figure], Awaitable[None]]]] = {
     "9": ("Local model with and without logprobs (straight to it)", local_model_speed),
     "10": ("A long document in the browser (100 tokens/s)", long_document),
     "11": ("A 4-column comparison's time to first token (20 ms pacing)", compare_first_tokens),
+    "12": ("A dataset run: 1,000 rows, 20 ms pacing, concurrency 16", dataset_runs),
 }
 
 FIGURE_TIMEOUT = 600

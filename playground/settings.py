@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "playground.sessions",
     "playground.datasets",
     "playground.execution",
+    "playground.datasetruns",
     "playground.sharing",
     "playground.localmodel",
 ]
@@ -164,7 +165,10 @@ if REDIS_URL:
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
     # django-rq's queue of that name, on the same Redis as the cache and the channel layer.
-    RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+    # RQ kills a job after 180 s unless told otherwise; a dataset run's task works in slices
+    # (PLAYGROUND_DATASET_TASK_SLICE_SECONDS) but finishes the rows in hand, which a slow
+    # provider may stretch: an hour is the bound (datasetruns/tasks.py).
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
@@ -234,6 +238,23 @@ PLAYGROUND_IMPORT_MAX_BYTES = env.int("PLAYGROUND_IMPORT_MAX_BYTES", default=5_0
 # pasted text) read, in bytes. A value is at most PLAYGROUND_MAX_PROMPT_CHARS characters.
 PLAYGROUND_DATASET_MAX_ROWS = env.int("PLAYGROUND_DATASET_MAX_ROWS", default=5_000)
 PLAYGROUND_DATASET_MAX_BYTES = env.int("PLAYGROUND_DATASET_MAX_BYTES", default=5_000_000)
+# Dataset runs (datasetruns/): a worker holds the rows it claimed for this many seconds and
+# renews the hold while it works on them; a dead worker's rows go to another once it lapses.
+PLAYGROUND_DATASET_LEASE_SECONDS = env.float("PLAYGROUND_DATASET_LEASE_SECONDS", default=30)
+# A row answered 429 or 5xx is sent again, at most this many times in all, after a wait that
+# doubles from PLAYGROUND_DATASET_RETRY_SECONDS (or what Retry-After asks), at most
+# PLAYGROUND_DATASET_MAX_RETRY_WAIT seconds.
+PLAYGROUND_DATASET_MAX_ATTEMPTS = env.int("PLAYGROUND_DATASET_MAX_ATTEMPTS", default=4)
+PLAYGROUND_DATASET_RETRY_SECONDS = env.float("PLAYGROUND_DATASET_RETRY_SECONDS", default=1.0)
+PLAYGROUND_DATASET_MAX_RETRY_WAIT = env.float("PLAYGROUND_DATASET_MAX_RETRY_WAIT", default=60)
+# A dataset run's task claims rows for this long, then queues its successor and ends, so
+# that one worker takes turns between runs rather than finishing one first.
+PLAYGROUND_DATASET_TASK_SLICE_SECONDS = env.float(
+    "PLAYGROUND_DATASET_TASK_SLICE_SECONDS", default=120
+)
+# Tasks queued for a dataset run when it starts: with several workers (rqworkers on other
+# machines), as many of them share its rows.
+PLAYGROUND_DATASET_TASKS_PER_RUN = env.int("PLAYGROUND_DATASET_TASKS_PER_RUN", default=1)
 # The longest prompt, suffix or JSON prompt a run may send, in characters.
 PLAYGROUND_MAX_PROMPT_CHARS = env.int("PLAYGROUND_MAX_PROMPT_CHARS", default=200_000)
 # The largest socket message; room for a prompt and a suffix at their cap in any script.

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", playground, name="playground"),
     path("sessions/", include("playground.sessions.urls")),
     path("datasets/", include("playground.datasets.urls")),
+    path("dataset-runs/", include("playground.datasetruns.urls")),
     path("", include("playground.sharing.urls")),
     path("runs/", include("playground.runs.urls")),
     path("accounts/", include("playground.accounts.urls")),

@@ -16,10 +16,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .forms import DatasetForm, RenameForm, SessionChoiceForm, ShareForm
 from .matching import missing_columns, session_variables
-from .models import Dataset, DatasetRow
+from .models import Dataset, DatasetRow, DatasetRun
 from .parsing import Table, to_csv, to_jsonl
 
 SHOWN_ROWS = 20
+SHOWN_RUNS = 10
 ROWS_PER_INSERT = 500
 
 
@@ -82,6 +83,7 @@ def dataset_detail(request, pk):
         "checked_session": session,
         "variables": session_variables(session) if session else [],
         "missing": missing_columns(dataset, session) if session else [],
+        "runs": DatasetRun.objects.filter(owner=request.user, dataset=dataset)[:SHOWN_RUNS],
         "rename_form": RenameForm(instance=dataset),
         "share_form": ShareForm(instance=dataset),
     }

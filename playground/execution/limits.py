@@ -2,7 +2,9 @@
 
 Runs: how many may go at once, and how many may start a minute. A comparison (comparing.py)
 is one thing going at once, however many columns it has, and each of its columns is a run
-started. Both are counted from the
+started. A dataset run (datasetruns/) is one thing going at once from when it is queued
+until it has stopped or finished, and starts no run: its rows are bounded by each
+provider's concurrency setting instead, not by the runs a minute. All are counted from the
 Run rows themselves rather than from cache counters. Every server process shares the
 database (with or without Redis), a run is counted the moment its row exists, and a crashed
 process cannot leak a slot: its runs stop being saved, go stale and stop counting, with no
@@ -29,6 +31,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils import timezone
 
+from playground.datasets.models import GOING_STATUSES, DatasetRun
 from playground.runs.models import Run, RunStatus
 from playground.runs.recovery import stale_after_seconds
 
@@ -42,12 +45,16 @@ def _lock_user(user) -> None:
 
 
 def _running_count(user) -> int:
-    """What is going at once: each run alone, and each comparison (all its columns) as one."""
+    """What is going at once: each run alone, each comparison (all its columns) as one, and
+    each dataset run (all its rows and columns) as one."""
     saved_since = timezone.now() - timedelta(seconds=stale_after_seconds())
     going = Run.objects.filter(owner=user, status=RunStatus.STREAMING, updated_at__gte=saved_since)
     alone = going.filter(comparison__isnull=True).count()
     compared = going.filter(comparison__isnull=False).values("comparison").distinct().count()
-    return alone + compared
+    # No staleness here: a dataset run whose worker died is taken up by another
+    # (datasetruns/claims.py), and Stop ends one that no worker will take.
+    over_datasets = DatasetRun.objects.filter(owner=user, status__in=GOING_STATUSES).count()
+    return alone + compared + over_datasets
 
 
 def _concurrency_refusal(user) -> str:
@@ -88,12 +95,13 @@ def refusal_to_start(user, runs: int = 1) -> str:
     runs: how many start together. More than one is a comparison's columns, which count as
     one against PLAYGROUND_MAX_CONCURRENT_RUNS (one thing going, of at most
     comparing.MAX_COLUMNS streams) and each as a run against PLAYGROUND_RUNS_PER_MINUTE.
+    0 is a dataset run: one thing going, and no run started.
 
     Call it inside the transaction that creates the runs: it locks the user's row until the
     runs exist, so the count it checks cannot change underneath.
     """
     _lock_user(user)
-    return _concurrency_refusal(user) or _rate_refusal(user, runs)
+    return _concurrency_refusal(user) or (_rate_refusal(user, runs) if runs else "")
 
 
 EXPLORE_WINDOW_SECONDS = 60

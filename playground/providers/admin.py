@@ -28,6 +28,7 @@ class ProviderAdmin(admin.ModelAdmin):
         "default_model",
         "price_prompt_per_million",
         "price_completion_per_million",
+        "max_concurrency",
         "what_it_honours",
     ]
     # Measured by the probe, never typed in: Probe now is on the providers page.
@@ -42,6 +43,7 @@ class ProviderAdmin(admin.ModelAdmin):
             "default_model",
             "price_prompt_per_million",
             "price_completion_per_million",
+            "max_concurrency",
         ]
         return super().get_form(request, obj, change, **kwargs)
 

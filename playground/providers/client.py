@@ -2,10 +2,13 @@
 
 import asyncio
 import contextlib
+import email.utils
 import json
+import math
 import re
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import cast
 
 import httpx
@@ -72,13 +75,40 @@ class UpstreamError(Exception):
     Whatever part of the message came from the provider has been through its Redactor.
     status is the HTTP status of an error answer; reported is true for an error the provider
     sent in a 200 answer or a stream event. Neither means the provider was never heard from.
+    retry_after is the seconds an error answer's Retry-After header asked to wait, if any
+    (429 and 503 answers carry it), for the callers that retry (dataset runs).
     """
 
-    def __init__(self, message: str, status: int | None = None, reported: bool = False):
+    def __init__(
+        self,
+        message: str,
+        status: int | None = None,
+        reported: bool = False,
+        retry_after: float | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.status = status
         self.reported = reported
+        self.retry_after = retry_after
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """A Retry-After header's wait in seconds: a number of seconds, or an HTTP date."""
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def _shown(text: str, redact: Redactor, limit: int) -> str:
@@ -142,6 +172,7 @@ def _status_error(response: httpx.Response, body: bytes, redact: Redactor) -> Up
     return UpstreamError(
         f"The provider answered {response.status_code} {reason}: {detail}".replace("  ", " "),
         status=response.status_code,
+        retry_after=_retry_after(response),
     )
 
 

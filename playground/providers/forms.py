@@ -49,8 +49,20 @@ class ProviderForm(forms.ModelForm):
             "default_model",
             "price_prompt_per_million",
             "price_completion_per_million",
+            "max_concurrency",
         ]
         widgets = {"base_url": forms.URLInput}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Left out (a script, an older page), it keeps what the provider has.
+        self.fields["max_concurrency"].required = False
+
+    def clean_max_concurrency(self):
+        value = self.cleaned_data.get("max_concurrency")
+        if value is None:
+            return self.instance.max_concurrency
+        return value
 
     def clean_base_url(self):
         url = self.cleaned_data["base_url"].strip()

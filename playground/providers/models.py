@@ -4,7 +4,7 @@ import json
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -85,6 +85,16 @@ class Provider(models.Model):
     # When a probe was queued for the background worker (tasks.py), until it has run: the
     # provider's page says it is coming rather than "not probed yet".
     probe_queued_at = models.DateTimeField(null=True, blank=True)
+    # Dataset runs (playground/datasetruns) send at most this many requests to the provider
+    # at once, across all their workers and all users' runs, so that a run over a thousand
+    # rows does not flood it. Single runs from the editor are bound by the per-user caps.
+    max_concurrency = models.PositiveSmallIntegerField(
+        "concurrency for dataset runs",
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(64)],
+        help_text="The most requests dataset runs send to this provider at once (1 to 64), "
+        "across every worker and every user's run.",
+    )
 
     objects = ProviderQuerySet.as_manager()
 

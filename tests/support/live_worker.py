@@ -103,3 +103,76 @@ def group_is_gone(pid: int) -> bool:
     except ProcessLookupError:
         return True
     return False
+
+
+def start_dataset_run(
+    server: LiveDaphne,
+    owner,
+    provider: int,
+    rows: int,
+    prompt: str = "Row {{n}}:",
+    max_concurrency: int = 4,
+    max_tokens: int = 8,
+    parameters: dict | None = None,
+) -> int:
+    """A dataset of `rows` rows (a column n: 0, 1, …, and expected), a session of owner's
+    whose prompt uses it, and a dataset run of the one over the other, started as the page
+    starts it (its work queued on the server's task backend); the run's id. parameters: more
+    of the session's, as its form keeps them."""
+    return server.django(
+        """
+        from django.contrib.auth import get_user_model
+        from playground.datasetruns import lifecycle
+        from playground.providers.models import Provider
+        from tests.factories import make_dataset, make_session
+        owner = get_user_model().objects.get(pk=params["owner"])
+        provider = Provider.objects.get(pk=params["provider"])
+        provider.max_concurrency = params["max_concurrency"]
+        provider.save()
+        rows = [{"n": str(i), "expected": f"answer {i}"} for i in range(params["rows"])]
+        dataset = make_dataset(owner, name="Numbers", columns=("n", "expected"), rows=rows)
+        session = make_session(
+            owner, provider=provider, prompt=params["prompt"],
+            parameters={"max_tokens": str(params["max_tokens"]), **params["parameters"]},
+        )
+        outcome = lifecycle.start(owner, dataset, session)
+        assert outcome.run is not None, outcome.error
+        result = outcome.run.pk
+        """,
+        owner=owner.pk,
+        provider=provider,
+        rows=rows,
+        prompt=prompt,
+        max_concurrency=max_concurrency,
+        max_tokens=max_tokens,
+        parameters=parameters or {},
+    )
+
+
+def dataset_run_state(server: LiveDaphne, run_id: int) -> dict:
+    """The run's status, and how many of its results are in each status."""
+    return server.django(
+        """
+        from django.db.models import Count
+        from playground.datasets.models import DatasetRun
+        run = DatasetRun.objects.get(pk=params["run"])
+        counts = run.results.values("status").annotate(n=Count("pk"))
+        result = {"status": run.status, **{c["status"]: c["n"] for c in counts}}
+        """,
+        run=run_id,
+    )
+
+
+def wait_for_dataset_run(
+    server: LiveDaphne, run_id: int, until, log: Path | None = None, timeout: float = TASK_TIMEOUT
+) -> dict:
+    """The run's state (dataset_run_state) once until(state) holds."""
+    deadline = time.monotonic() + timeout
+    state: dict = {}
+    while time.monotonic() < deadline:
+        state = dataset_run_state(server, run_id)
+        if until(state):
+            return state
+        time.sleep(0.2)
+    tail = log.read_text(errors="replace")[-4000:] if log and log.exists() else ""
+    raise AssertionError(f"Dataset run {run_id} still {state} after {timeout} s:\n{tail}")
