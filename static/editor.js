@@ -744,9 +744,11 @@
     remember();
     // The node the document was last taken from, for Regenerate and Undo after a reload;
     // the document itself stays as it was saved, edits and all.
+    // `ready` settles once it has come (or failed): Regenerate and Undo wait for it.
+    let ready = Promise.resolve();
     if (nodeInput.value) {
       const [run, choice] = nodeInput.value.split(":");
-      fetch(urls.document(run) + "?choice=" + encodeURIComponent(choice), { credentials: "same-origin" })
+      ready = fetch(urls.document(run) + "?choice=" + encodeURIComponent(choice), { credentials: "same-origin" })
         .then((response) => (response.ok ? response.json() : null))
         .then((doc) => {
           if (doc && !current && doc.node === nodeInput.value) current = doc;
@@ -757,6 +759,7 @@
       runFields, started, delta, tokens, finished, failed, prepare, regenerate, undo,
       redo: redoCompletion, exploreFields, explored, scored, leaveExplorer, unprune,
       appendGenerated, refreshTree, open: loadNode,
+      ready: () => ready,
       setCapabilities(found) {
         capabilities = found || {};
         // Said before sending: what this model cannot do, as its probe found.

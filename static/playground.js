@@ -378,7 +378,9 @@
     startRun(null);
   }
 
-  function regenerate() {
+  async function regenerate() {
+    // Right after a reload, the node on show may still be on its way.
+    await editor.ready();
     const fields = editor.regenerate();
     if (!fields) {
       editor.say("Nothing to regenerate yet: generate a completion first.");
@@ -417,7 +419,9 @@
   }
 
   document.getElementById("regenerate-button").addEventListener("click", regenerate);
-  document.getElementById("undo-button").addEventListener("click", () => editor.undo());
+  // Undo, too, needs the node on show, which may still be on its way right after a reload.
+  const undo = () => editor.ready().then(() => editor.undo());
+  document.getElementById("undo-button").addEventListener("click", undo);
   document.getElementById("redo-button").addEventListener("click", () => editor.redo());
   document.getElementById("explore-button").addEventListener("click", explore);
   document.getElementById("score-button").addEventListener("click", score);
@@ -439,7 +443,7 @@
     } else if (event.altKey && !event.ctrlKey && !event.metaKey) {
       const actions = {
         KeyR: regenerate,
-        KeyZ: () => (event.shiftKey ? editor.redo() : editor.undo()),
+        KeyZ: () => (event.shiftKey ? editor.redo() : undo()),
         KeyN: explore,
         KeyS: score,
         KeyT: () => editor.focusTree(),

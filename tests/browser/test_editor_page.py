@@ -133,12 +133,23 @@ def test_regenerate_makes_a_sibling_and_undo_redo_walk_whole_completions(alice_p
     roots.nth(0).locator(".node-label").click()
     expect(document(page)).to_have_value("The sky is blue.")
 
-    # After a reload, Regenerate still knows the completion on show.
+    # After a reload, Regenerate still knows the completion on show, even when asked before
+    # the page has had its node (held back here until the key is pressed).
     expect(page.locator("#save-state")).to_have_text("Saved")
+    held = []
+
+    def hold(route):
+        held.append(route)
+
+    page.route("**/runs/*/document/**", hold)
     page.reload()
     expect(page.locator("#socket-state")).to_have_attribute("data-state", "open")
     expect(document(page)).to_have_value("The sky is blue.")
+    assert held, "the page asks for its node's document as it starts"
     page.keyboard.press("Alt+r")
+    for route in held:
+        route.continue_()
+    page.unroute("**/runs/*/document/**")
     expect(document(page)).to_have_value("The sky is green?")
     wait_until_idle(page)
     expect(roots).to_have_count(3)
