@@ -106,6 +106,76 @@ def summaries(run: DatasetRun) -> list[ColumnSummary]:
     return columns
 
 
+# The scores two runs are compared by: pass or fail, against the row's `expected`.
+COMPARED_SCORES = ("exact", "contains", "regex")
+
+
+@dataclass
+class ScoreChange:
+    """One row and column whose outcome differs between two runs of the same dataset."""
+
+    index: int
+    values: dict
+    column: int
+    before: DatasetResult
+    after: DatasetResult
+    # "better" (some score went from fail to pass, none back), "worse", or "mixed"; "status"
+    # when only whether it was done changed.
+    direction: str
+
+    @property
+    def pair(self) -> list[tuple[str, DatasetResult]]:
+        return [("Before", self.before), ("After", self.after)]
+
+
+def _direction(before: DatasetResult, after: DatasetResult) -> str | None:
+    went_up = went_down = False
+    for name in COMPARED_SCORES:
+        old, new = before.scores.get(name), after.scores.get(name)
+        if old is None or new is None or old == new:
+            continue
+        went_up, went_down = went_up or bool(new), went_down or bool(old)
+    if went_up and went_down:
+        return "mixed"
+    if went_up or went_down:
+        return "better" if went_up else "worse"
+    if before.status != after.status:
+        return "status"
+    return None
+
+
+def score_changes(before: DatasetRun, after: DatasetRun) -> list[ScoreChange]:
+    """The rows whose scores (or whether they were done) changed from one run to the other,
+    column by column where both runs have the column; by row."""
+    earlier = {(r.row_index, r.column): r for r in before.results.all()}
+    changes = []
+    for result in after.results.select_related("row").order_by("row_index", "column"):
+        old = earlier.get((result.row_index, result.column))
+        direction = _direction(old, result) if old is not None else None
+        if direction is not None and old is not None:
+            changes.append(
+                ScoreChange(
+                    result.row_index, result.row.values, result.column, old, result, direction
+                )
+            )
+    return changes
+
+
+def means_side_by_side(before: DatasetRun, after: DatasetRun) -> list[dict]:
+    """Each column of `after`: its label, and each score's mean then and now."""
+    earlier = summaries(before)
+    columns = []
+    for index, summary in enumerate(summaries(after)):
+        then = {s.name: s.mean for s in earlier[index].scores} if index < len(earlier) else {}
+        columns.append(
+            {
+                "label": summary.label,
+                "scores": [(s.name, then.get(s.name), s.mean) for s in summary.scores],
+            }
+        )
+    return columns
+
+
 EXPORT_FIELDS = (
     "row",
     "column",

@@ -7,6 +7,7 @@ urlpatterns = [
     path("<int:pk>/", views.dataset_run_detail, name="dataset_run_detail"),
     path("<int:pk>/stop/", views.dataset_run_stop, name="dataset_run_stop"),
     path("<int:pk>/resume/", views.dataset_run_resume, name="dataset_run_resume"),
+    path("<int:pk>/against/<int:other>/", views.dataset_run_diff, name="dataset_run_diff"),
     path(
         "<int:pk>/export.csv",
         views.dataset_run_export,

@@ -68,8 +68,33 @@ def dataset_run_detail(request, pk):
         "page": page,
         "filters": results.FILTERS,
         "show": which,
+        # Earlier runs of the same dataset, to see which rows changed score since.
+        "other_runs": DatasetRun.objects.filter(owner=request.user, dataset=run.dataset_id)
+        .exclude(pk=run.pk)
+        .order_by("-created_at")[:20],
     }
     return render(request, "datasetruns/detail.html", context)
+
+
+@login_required
+@require_GET
+def dataset_run_diff(request, pk, other):
+    """What changed from an earlier run of the same dataset (`other`) to this one: the rows
+    whose scores moved, better or worse."""
+    run, earlier = _owned(request, pk), _owned(request, other)
+    if earlier.dataset_id != run.dataset_id:
+        messages.error(request, "Only two runs of the same dataset can be compared.")
+        return redirect("dataset_run_detail", pk=run.pk)
+    changes = results.score_changes(earlier, run)
+    context = {
+        "run": run,
+        "earlier": earlier,
+        "changes": changes,
+        "better": sum(change.direction == "better" for change in changes),
+        "worse": sum(change.direction == "worse" for change in changes),
+        "means": results.means_side_by_side(earlier, run),
+    }
+    return render(request, "datasetruns/diff.html", context)
 
 
 def _progress_or_page(request, run: DatasetRun):
