@@ -84,3 +84,11 @@ def test_a_pasted_dataset_is_run_stopped_resumed_and_exported(
     assert len(exported) == ROWS
     assert {line["status"] for line in exported} == {"done"}
     assert all(line["exact"] == "True" for line in exported)
+
+    # A cell opens in the editor as a session of its own: the row's prompt, then the output.
+    page.locator(".result-row").nth(2).get_by_role("button", name="Open as a session").click()
+    expect(page).to_have_url(re.compile(r"/sessions/\d+/$"))
+    expect(page.get_by_label("Prompt", exact=True)).to_have_value(
+        "The capital of City2 is City2ville"
+    )
+    expect(page.locator("#socket-state")).to_have_attribute("data-state", "open")
