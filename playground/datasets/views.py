@@ -8,7 +8,6 @@ teammate once the share or the team membership ends, gets a 404.
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
@@ -16,12 +15,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .forms import DatasetForm, RenameForm, SessionChoiceForm, ShareForm
 from .matching import missing_columns, session_variables
-from .models import Dataset, DatasetRow, DatasetRun
-from .parsing import Table, to_csv, to_jsonl
+from .models import Dataset, DatasetRun
+from .parsing import to_csv, to_jsonl
+from .storing import ROWS_PER_INSERT, store
 
 SHOWN_ROWS = 20
 SHOWN_RUNS = 10
-ROWS_PER_INSERT = 500
 
 
 @login_required
@@ -31,28 +30,12 @@ def dataset_list(request):
     return render(request, "datasets/dataset_list.html", {"datasets": datasets})
 
 
-def _store(owner, name: str, table: Table) -> Dataset:
-    # One transaction: a dataset is stored whole or not at all.
-    with transaction.atomic():
-        dataset = Dataset.objects.create(
-            owner=owner, name=name, columns=table.columns, row_count=len(table.rows)
-        )
-        DatasetRow.objects.bulk_create(
-            (
-                DatasetRow(dataset=dataset, index=index, values=values)
-                for index, values in enumerate(table.rows)
-            ),
-            batch_size=ROWS_PER_INSERT,
-        )
-    return dataset
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def dataset_new(request):
     form = DatasetForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        dataset = _store(request.user, form.cleaned_data["name"], form.table)
+        dataset = store(request.user, form.cleaned_data["name"], form.table)
         messages.success(request, f"Stored {dataset.row_count:,} rows.")
         return redirect("dataset_detail", pk=dataset.pk)
     caps = {

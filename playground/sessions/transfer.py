@@ -8,6 +8,7 @@ tokens, that the run grows from. The import links the new runs the same way.
 
 import json
 from datetime import UTC
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -21,6 +22,7 @@ from playground.runs.models import Comparison, Run, RunStatus
 
 from .file_schema import FORMAT, VERSION, refusal
 from .models import PlaygroundSession
+from .signals import exporting, import_checking, imported
 from .state import UnsavableState, data_from_state, parameters_from_data
 
 RUN_FIELDS = (
@@ -45,6 +47,11 @@ TREE_FIELDS = ("parent_choice", "branch_token", "forced_text", "looks")
 
 class InvalidExport(ValueError):
     """A file that cannot be imported; the message says where and why."""
+
+
+def _merged(responses: list[tuple[Any, Any]]) -> dict:
+    """The fields the receivers of a signal returned, in one dict."""
+    return {name: value for _, fields in responses for name, value in (fields or {}).items()}
 
 
 def _isoformat(moment) -> str | None:
@@ -96,6 +103,8 @@ def export_session(session: PlaygroundSession) -> dict:
             {"columns": comparison.columns, "created_at": comparison.created_at.isoformat()}
             for comparison in comparisons
         ],
+        # The apps above add theirs (datasets: the datasets its dataset runs used).
+        **_merged(exporting.send(PlaygroundSession, session=session)),
     }
 
 
@@ -335,7 +344,9 @@ def parse_export(raw: bytes) -> dict:
         for comparison in data.get("comparisons", [])
     ]
     _check_comparisons(comparisons, runs)
+    extras = _merged(import_checking.send(PlaygroundSession, data=data))
     return {
+        "extras": extras,
         "title": session.get("title", ""),
         "title_is_custom": session.get("title_is_custom", False),
         "model": session.get("model", ""),
@@ -380,6 +391,7 @@ def import_session(parsed: dict, user) -> PlaygroundSession:
         if created_at:
             Run.objects.filter(pk=run.pk).update(created_at=created_at)
         created.append(run)
+    imported.send(PlaygroundSession, session=session, user=user, extras=parsed["extras"])
     update = ["node"]
     node = parsed["node"]
     session.node = tree.node_id(created[node["run"]].pk, node["choice"]) if node else ""
