@@ -109,7 +109,7 @@ _EDITOR_DONE = """() => {
 _EDITOR_RESULT = """() => ({
   bench: window.__bench,
   value: document.getElementById("id_prompt").value,
-  backdrop: [...document.querySelectorAll("#document-backdrop > span:not(.document-end)")]
+  backdrop: [...document.querySelectorAll("#document-backdrop span:not(.document-end)")]
     .map((span) => span.textContent).join(""),
   tinted: document.querySelectorAll("#document-backdrop .tok").length,
 })"""

@@ -48,24 +48,179 @@
       return " tok p" + Math.min(9, Math.max(0, Math.floor(Math.exp(piece.lp) * 10)));
     }
 
-    function spanFor(piece) {
+    function spanFor(piece, text) {
       const span = document.createElement("span");
       span.className = LOOK_CLASS[piece.look] + tintClass(piece);
-      span.textContent = piece.text;
+      span.textContent = text === undefined ? piece.text : text;
       return span;
     }
 
+    // The backdrop's blocks. A document is often one long paragraph (a completion without
+    // a newline), and the browser lays a paragraph out again whole at each change: at 20,000
+    // tokens that took most of every frame (issue 13). So while a run streams, the lines that
+    // are done move out of the paragraph into blocks of their own ("frozen"), which the
+    // browser then leaves as they are; only the last few lines (the tail) change. A frozen
+    // block ends where the textarea's line ends, so the two still wrap alike. The tail holds
+    // one span per piece from pieces[tailIndex] on, of which the first tailCut characters
+    // are in the frozen blocks.
+    const tail = document.createElement("div");
+    tail.className = "document-tail";
+    // A last line that ends in a newline still has its height, as in the textarea.
+    const endMark = document.createElement("span");
+    endMark.className = "document-end";
+    endMark.textContent = "\u200b";
+    let frozenEnd = 0; // characters in the frozen blocks
+    let tailIndex = 0;
+    let tailCut = 0;
+
     function renderAll() {
       tokenShown = null;
+      frozenEnd = 0;
+      tailIndex = 0;
+      tailCut = 0;
       const fragment = document.createDocumentFragment();
       for (const piece of pieces) fragment.append(spanFor(piece));
-      // A last line that ends in a newline still has its height, as in the textarea.
-      const end = document.createElement("span");
-      end.className = "document-end";
-      end.textContent = "\u200b";
-      fragment.append(end);
-      backdrop.replaceChildren(fragment);
+      fragment.append(endMark);
+      tail.replaceChildren(fragment);
+      backdrop.replaceChildren(tail);
     }
+
+    // The tail again from the pieces, the frozen blocks kept: for a list of pieces that
+    // shows the same as the one before up to frozenEnd (a finished run's stored document in
+    // place of its streamed pieces). Otherwise everything again.
+    function renderKeeping(before, beforeText) {
+      if (!frozenEnd || !sameLook(before, pieces, frozenEnd) || beforeText.slice(0, frozenEnd) !== shown.slice(0, frozenEnd)) {
+        renderAll();
+        return;
+      }
+      tokenShown = null;
+      hint = null;
+      const found = locate(frozenEnd);
+      tailIndex = found.index;
+      tailCut = frozenEnd - found.start;
+      const fragment = document.createDocumentFragment();
+      for (let i = tailIndex; i < pieces.length; i++) {
+        fragment.append(spanFor(pieces[i], i === tailIndex ? pieces[i].text.slice(tailCut) : undefined));
+      }
+      fragment.append(endMark);
+      tail.replaceChildren(fragment);
+    }
+
+    // Whether two lists of pieces show their first `size` characters with the same classes.
+    function sameLook(a, b, size) {
+      const runs = (list) => {
+        const out = [];
+        let at = 0;
+        for (const piece of list) {
+          if (at >= size) break;
+          const length = Math.min(piece.text.length, size - at);
+          const className = LOOK_CLASS[piece.look] + tintClass(piece);
+          const last = out[out.length - 1];
+          if (last && last[0] === className) last[1] += length;
+          else if (length) out.push([className, length]);
+          at += length;
+        }
+        return out;
+      };
+      return JSON.stringify(runs(a)) === JSON.stringify(runs(b));
+    }
+
+    // Characters of the tail up to `offset` (tail characters) into a frozen block, the span
+    // cut there split in two.
+    function freezeTo(offset) {
+      const block = document.createElement("div");
+      block.className = "document-frozen";
+      let at = 0;
+      let moved = 0;
+      let span = tail.firstChild;
+      while (span && span !== endMark && at + span.textContent.length <= offset) {
+        at += span.textContent.length;
+        const next = span.nextSibling;
+        block.append(span);
+        moved += 1;
+        span = next;
+      }
+      let cut = 0;
+      if (span && span !== endMark && offset > at) {
+        cut = offset - at;
+        const text = span.textContent;
+        const part = span.cloneNode(false);
+        part.textContent = text.slice(0, cut);
+        block.append(part);
+        span.textContent = text.slice(cut);
+      }
+      backdrop.insertBefore(block, tail);
+      tailCut = moved ? cut : tailCut + cut;
+      tailIndex += moved;
+      frozenEnd += offset;
+    }
+
+    // The tail's text position `offset` as a DOM position (node, offset in it).
+    function tailPosition(offset) {
+      let at = 0;
+      for (let span = tail.firstChild; span && span !== endMark; span = span.nextSibling) {
+        const size = span.textContent.length;
+        if (offset < at + size) return [span.firstChild, offset - at];
+        at += size;
+      }
+      return null;
+    }
+
+    // The top of the line that character `offset` of the tail is on (page pixels).
+    const probe = document.createRange();
+    function lineTop(offset) {
+      const position = tailPosition(offset);
+      if (!position) return Infinity;
+      probe.setStart(position[0], position[1]);
+      probe.setEnd(position[0], position[1] + 1);
+      const rects = probe.getClientRects();
+      return rects.length ? rects[rects.length - 1].top : probe.getBoundingClientRect().top;
+    }
+
+    // While a run streams: once the tail is long, its lines before the last few, and before
+    // the text still to change (generated text waits for its tokens frame), are frozen.
+    const FREEZE_FROM_CHARS = 3000;
+    const TAIL_LINES = 4;
+    let freezeFrame = 0;
+    function scheduleFreeze() {
+      if (freezeFrame || !generation) return;
+      if (shown.length - frozenEnd < FREEZE_FROM_CHARS) return;
+      freezeFrame = requestAnimationFrame(() => {
+        freezeFrame = 0;
+        freeze();
+      });
+    }
+
+    function freeze() {
+      if (!generation || !backdrop.isConnected) return;
+      const settled = (generation.k > 0 ? generation.tokensAt : generation.end) - frozenEnd;
+      if (settled <= 0 || settled > shown.length - frozenEnd) return;
+      const height = parseFloat(getComputedStyle(backdrop).lineHeight) || 24;
+      // The line the settled text ends on, and TAIL_LINES lines above it at least.
+      const bottom = Math.min(lineTop(settled - 1), tail.getBoundingClientRect().bottom - height);
+      const target = bottom - TAIL_LINES * height + height / 2;
+      if (lineTop(0) >= target) return;
+      // The first character on a line at or below the target: the start of that line.
+      let low = 0;
+      let high = settled - 1;
+      while (low < high) {
+        const middle = (low + high) >> 1;
+        if (lineTop(middle) >= target) high = middle;
+        else low = middle + 1;
+      }
+      if (low > 0 && lineTop(low) > lineTop(low - 1)) freezeTo(low);
+    }
+
+    // A frozen block's lines end where they ended at the width it was frozen at: at another
+    // width, the backdrop is laid out whole again.
+    let frozenWidth = 0;
+    new ResizeObserver(() => {
+      const width = backdrop.clientWidth;
+      if (width !== frozenWidth) {
+        frozenWidth = width;
+        if (frozenEnd) renderAll();
+      }
+    }).observe(backdrop);
 
     // Where the last replaceRange changed the pieces: piece `index` of `list` starts at
     // `start`, and the pieces before it are as they were. A run writes at the end of the
@@ -116,10 +271,20 @@
       const kept = cut.filter((piece) => piece.text.length > 0);
       pieces.splice(from, removed, ...kept);
       hint = { list: pieces, index: from, start: first.start };
-      const children = backdrop.children;
-      for (let i = 0; i < removed; i++) children[from].remove();
-      const before = children[from] || backdrop.lastElementChild;
-      for (const piece of kept) backdrop.insertBefore(spanFor(piece), before);
+      // The view: the tail's spans, if the change is in the tail and not in its first
+      // piece's frozen part; otherwise (an edit in frozen text) the backdrop again, whole.
+      // Outside a run (the user's edits), frozen blocks go: an edit on the tail's first line
+      // could move words up onto the frozen line before it, in the textarea.
+      if (frozenEnd && (!generation || from < tailIndex || (from === tailIndex && tailCut > 0) || start < frozenEnd)) {
+        renderAll();
+        return;
+      }
+      const children = tail.children;
+      const local = from - tailIndex;
+      for (let i = 0; i < removed; i++) children[local].remove();
+      const before = children[local] || endMark;
+      for (const piece of kept) tail.insertBefore(spanFor(piece), before);
+      scheduleFreeze();
     }
 
     function leftover(piece, text) {
@@ -201,14 +366,16 @@
       const generated = doc.tokens
         ? doc.tokens.map(([text, lp, top], k) => ({ look: "g", text, lp, top, node: doc.node, tok: k }))
         : doc.text ? [{ look: "g", text: doc.text, node: doc.node }] : [];
+      const shownBefore = { pieces, text: shown };
       pieces = [...before, ...generated, ...after];
       const text = doc.prompt + doc.text + doc.suffix;
-      textarea.value = text;
+      // The same text as streamed: the textarea is not laid out again for nothing.
+      if (textarea.value !== text) textarea.value = text;
       shown = text;
       const caret = doc.prompt.length + doc.text.length;
       textarea.setSelectionRange(caret, caret);
       nodeInput.value = doc.node;
-      renderAll();
+      renderKeeping(shownBefore.pieces, shownBefore.text);
       renderTree();
       changed();
       showCaretState();
@@ -299,10 +466,9 @@
     }
 
     // While a run streams, the backdrop (what shows) takes each delta at once, and the
-    // textarea (transparent, read-only until the run ends) takes them together at most every
-    // TEXTAREA_EVERY_MS: each write into a textarea lays its whole value out again, which
-    // took tens of milliseconds a frame once the document had grown long (issue 13). `shown`
-    // is always the whole text; flushStream() brings the textarea up to it.
+    // textarea (transparent, read-only and not laid out until the run ends) takes them
+    // together at most every TEXTAREA_EVERY_MS. `shown` is always the whole text;
+    // flushStream() brings the textarea up to it.
     const TEXTAREA_EVERY_MS = 250;
     let unwritten = null; // {at, text}: streamed text not yet in the textarea
     let writeTimer = 0;
@@ -369,15 +535,25 @@
           versionInput.value = String(version);
           changed();
         }
-        delete box.dataset.busy;
+        endBusy();
       }
+    }
+
+    // The textarea is laid out again (see .document[data-busy] in the stylesheet), at the
+    // place in the document the backdrop was scrolled to meanwhile.
+    function endBusy() {
+      delete box.dataset.busy;
+      const top = backdrop.scrollTop;
+      requestAnimationFrame(() => {
+        if (!box.dataset.busy) textarea.scrollTop = top;
+      });
     }
 
     function failed() {
       flushStream();
       textarea.readOnly = false;
       generation = null;
-      delete box.dataset.busy;
+      endBusy();
     }
 
     // --- Undo, redo, regenerate -------------------------------------------------------------

@@ -21,7 +21,7 @@ def document(page: Page):
 def backdrop_pieces(page: Page) -> list[dict]:
     """The backdrop's spans: their text and classes, without the closing marker."""
     return page.evaluate(
-        """() => [...document.querySelectorAll('#document-backdrop > span:not(.document-end)')]
+        """() => [...document.querySelectorAll('#document-backdrop span:not(.document-end)')]
             .map((span) => ({text: span.textContent, classes: span.className}))"""
     )
 
