@@ -74,6 +74,9 @@
     let tailCut = 0;
 
     function renderAll() {
+      clearTimeout(renderTimer);
+      renderTimer = 0;
+      tailDirtyFrom = null;
       tokenShown = null;
       frozenEnd = 0;
       tailIndex = 0;
@@ -93,6 +96,9 @@
         renderAll();
         return;
       }
+      clearTimeout(renderTimer);
+      renderTimer = 0;
+      tailDirtyFrom = null;
       tokenShown = null;
       hint = null;
       const found = locate(frozenEnd);
@@ -193,6 +199,7 @@
 
     function freeze() {
       if (!generation || !backdrop.isConnected) return;
+      renderTail();
       const settled = (generation.k > 0 ? generation.tokensAt : generation.end) - frozenEnd;
       if (settled <= 0 || settled > shown.length - frozenEnd) return;
       const height = parseFloat(getComputedStyle(backdrop).lineHeight) || 24;
@@ -279,11 +286,37 @@
         renderAll();
         return;
       }
+      if (generation || tailDirtyFrom !== null) {
+        // A run's deltas and tokens go into the tail together, every RENDER_EVERY_MS: the
+        // page is then laid out and painted that often, not at each frame of the socket.
+        tailDirtyFrom = tailDirtyFrom === null ? from : Math.min(tailDirtyFrom, from);
+        if (!generation) renderTail();
+        else if (!renderTimer) renderTimer = setTimeout(renderTail, RENDER_EVERY_MS);
+        return;
+      }
       const children = tail.children;
       const local = from - tailIndex;
       for (let i = 0; i < removed; i++) children[local].remove();
       const before = children[local] || endMark;
       for (const piece of kept) tail.insertBefore(spanFor(piece), before);
+    }
+
+    // The tail's spans from pieces[tailDirtyFrom] on, written again.
+    const RENDER_EVERY_MS = 50;
+    let tailDirtyFrom = null;
+    let renderTimer = 0;
+    function renderTail() {
+      clearTimeout(renderTimer);
+      renderTimer = 0;
+      if (tailDirtyFrom === null) return;
+      const local = tailDirtyFrom - tailIndex;
+      tailDirtyFrom = null;
+      while (tail.children[local] && tail.children[local] !== endMark) tail.children[local].remove();
+      const fragment = document.createDocumentFragment();
+      for (let i = tailIndex + local; i < pieces.length; i++) {
+        fragment.append(spanFor(pieces[i], i === tailIndex ? pieces[i].text.slice(tailCut) : undefined));
+      }
+      tail.insertBefore(fragment, endMark);
       scheduleFreeze();
     }
 
@@ -513,6 +546,7 @@
 
     async function finished(frame) {
       flushStream();
+      renderTail();
       textarea.readOnly = false;
       const run = generation ? generation.run : frame.run;
       // At once: a continuation asked for before the node has loaded grows from it.
@@ -551,6 +585,7 @@
 
     function failed() {
       flushStream();
+      renderTail();
       textarea.readOnly = false;
       generation = null;
       endBusy();
