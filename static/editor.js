@@ -114,21 +114,22 @@
 
     // Whether two lists of pieces show their first `size` characters with the same classes.
     function sameLook(a, b, size) {
-      const runs = (list) => {
-        const out = [];
-        let at = 0;
-        for (const piece of list) {
-          if (at >= size) break;
-          const length = Math.min(piece.text.length, size - at);
-          const className = LOOK_CLASS[piece.look] + tintClass(piece);
-          const last = out[out.length - 1];
-          if (last && last[0] === className) last[1] += length;
-          else if (length) out.push([className, length]);
-          at += length;
-        }
-        return out;
-      };
-      return JSON.stringify(runs(a)) === JSON.stringify(runs(b));
+      let i = 0; // piece of a, and characters of it used
+      let used = 0;
+      let j = 0;
+      let usedB = 0;
+      let at = 0;
+      while (at < size) {
+        while (i < a.length && used >= a[i].text.length) { i += 1; used = 0; }
+        while (j < b.length && usedB >= b[j].text.length) { j += 1; usedB = 0; }
+        if (i >= a.length || j >= b.length) return false;
+        if (a[i].look !== b[j].look || tintClass(a[i]) !== tintClass(b[j])) return false;
+        const step = Math.min(a[i].text.length - used, b[j].text.length - usedB, size - at);
+        used += step;
+        usedB += step;
+        at += step;
+      }
+      return true;
     }
 
     // Characters of the tail up to `offset` (tail characters) into a frozen block, the span
@@ -576,8 +577,8 @@
     // The textarea is laid out again (see .document[data-busy] in the stylesheet), at the
     // place in the document the backdrop was scrolled to meanwhile.
     function endBusy() {
+      const top = backdrop.scrollTop; // read before the change: no layout for it
       delete box.dataset.busy;
-      const top = backdrop.scrollTop;
       requestAnimationFrame(() => {
         if (!box.dataset.busy) textarea.scrollTop = top;
       });

@@ -44,6 +44,7 @@
 
     function archive() {
       discard();
+      if (parsing) parsing.archived = true;
       const card = liveRun.querySelector(".run-card:not(.live)");
       if (card) history.prepend(card);
       // The history lists earlier runs; once one has started, "no runs yet" is no longer true.
@@ -99,7 +100,62 @@
       discard();
       if (run === currentRun) currentRun = null;
       panes = new Map();
-      htmx.ajax("GET", cardUrl(run), { target: liveRun, swap: "innerHTML" });
+      fetch(cardUrl(run), { credentials: "same-origin", headers: { "HX-Request": "true" } })
+        .then((response) => (response.ok ? response.text() : null))
+        .then((html) => { if (html !== null) showCard(html); }, () => {});
+    }
+
+    // A finished run's card (server-rendered HTML, all model output escaped by the template
+    // engine) in place of the streaming one. A long run's card holds 20,000 token spans,
+    // 2 MB of HTML: parsed in one go, it held the page for 200 ms. So a large card is
+    // parsed a slice at a time, a task each, in a document of its own, and put in when
+    // whole; the streamed text shows meanwhile. htmx sees the card's parts outside its
+    // text (its buttons), not the thousands of spans.
+    const PARSE_SLICE = 100_000; // characters of HTML a task
+    let parsing = null; // {archived}: the card being parsed, if any
+    function showCard(html) {
+      const job = { archived: false };
+      if (parsing) parsing.archived = true;
+      parsing = job;
+      // nodes: the parsed HTML's top-level nodes, the card first; whole: htmx may walk it all.
+      const put = (nodes, whole) => {
+        if (parsing === job) parsing = null;
+        const card = nodes.find((node) => node.nodeType === Node.ELEMENT_NODE);
+        if (!card) return;
+        if (job.archived) {
+          history.prepend(card);
+        } else {
+          liveRun.replaceChildren(...nodes);
+          panes = new Map();
+        }
+        if (whole || card.matches("[hx-get]")) {
+          htmx.process(card);
+        } else {
+          for (const part of card.children) {
+            if (!part.matches(".choices")) htmx.process(part);
+          }
+        }
+      };
+      if (html.length <= PARSE_SLICE) {
+        const template = document.createElement("template");
+        template.innerHTML = html;
+        put([...template.content.childNodes], true);
+        return;
+      }
+      const parsed = document.implementation.createHTMLDocument("");
+      parsed.open();
+      let at = 0;
+      const slice = () => {
+        parsed.write(html.slice(at, at + PARSE_SLICE));
+        at += PARSE_SLICE;
+        if (at < html.length) {
+          setTimeout(slice, 0);
+          return;
+        }
+        parsed.close();
+        put([...parsed.body.childNodes].map((node) => document.adoptNode(node)), false);
+      };
+      slice();
     }
 
     return {
@@ -148,10 +204,7 @@
           showStored(frame.run);
           return;
         }
-        liveRun.replaceChildren();
-        panes = new Map();
-        liveRun.insertAdjacentHTML("afterbegin", frame.html);
-        htmx.process(liveRun.firstElementChild);
+        showCard(frame.html);
       },
     };
   }
