@@ -82,12 +82,29 @@
       writeTimer = 0;
       for (const [index, text] of unwritten) {
         const pane = paneFor(Number(index));
-        const last = pane.lastChild;
+        let last = pane.lastChild;
         if (last && last.nodeType === Node.TEXT_NODE) last.appendData(text);
-        else pane.append(document.createTextNode(text));
+        else pane.append((last = document.createTextNode(text)));
+        // A long run: the card shows the last SHOWN_CHARS or so of the text as it streams,
+        // and keeps the rest in a hidden part, which is not laid out (the document above
+        // shows it all). The pane's text is still the whole text.
+        if (last.length > 2 * SHOWN_CHARS) {
+          let earlier = pane.querySelector(":scope > .streamed-earlier");
+          if (!earlier) {
+            earlier = document.createElement("span");
+            earlier.className = "streamed-earlier";
+            earlier.hidden = true;
+            earlier.append(document.createTextNode(""));
+            pane.insertBefore(earlier, last);
+          }
+          const cut = last.length - SHOWN_CHARS;
+          earlier.firstChild.appendData(last.data.slice(0, cut));
+          last.deleteData(0, cut);
+        }
       }
       unwritten.clear();
     }
+    const SHOWN_CHARS = 2000;
 
     function discard() {
       clearTimeout(writeTimer);
@@ -112,6 +129,7 @@
     // whole; the streamed text shows meanwhile. htmx sees the card's parts outside its
     // text (its buttons), not the thousands of spans.
     const PARSE_SLICE = 100_000; // characters of HTML a task
+    const TOKENS_AT_ONCE = 2000;
     let parsing = null; // {archived}: the card being parsed, if any
     function showCard(html) {
       const job = { archived: false };
@@ -142,6 +160,34 @@
         put([...template.content.childNodes], true);
         return;
       }
+      // A card of thousands of tokens shows its text as one span, at first: a paragraph of
+      // 20,000 spans took 150 ms to lay out. Its tokens come back at the click of a button.
+      const plain = (card) => {
+        for (const pre of card.querySelectorAll(".choice-text")) {
+          if (pre.childElementCount <= TOKENS_AT_ONCE) continue;
+          const own = pre.ownerDocument;
+          const first = pre.firstElementChild;
+          const echo = first && first.matches(".echo") ? first : null;
+          const shown = pre.cloneNode(false);
+          shown.removeAttribute("role");
+          if (echo) shown.append(echo.cloneNode(true));
+          const text = own.createElement("span");
+          text.textContent = pre.textContent.slice(echo ? echo.textContent.length : 0);
+          shown.append(text);
+          pre.replaceWith(shown);
+          if (!pre.querySelector(":scope > [data-tip]")) continue;
+          const count = pre.childElementCount - (echo ? 1 : 0);
+          const button = own.createElement("button");
+          button.type = "button";
+          button.className = "link show-tokens";
+          button.textContent = "Show each token's probability (" + count.toLocaleString("en") + " tokens)";
+          button.addEventListener("click", () => {
+            shown.replaceWith(pre);
+            button.remove();
+          });
+          shown.after(button);
+        }
+      };
       const parsed = document.implementation.createHTMLDocument("");
       parsed.open();
       let at = 0;
@@ -153,7 +199,11 @@
           return;
         }
         parsed.close();
-        put([...parsed.body.childNodes].map((node) => document.adoptNode(node)), false);
+        // A task each: the tokens set aside (in the parsed document), the card put in.
+        setTimeout(() => {
+          for (const card of parsed.body.children) plain(card);
+          setTimeout(() => put([...parsed.body.childNodes].map((node) => document.adoptNode(node)), false), 0);
+        }, 0);
       };
       slice();
     }

@@ -445,7 +445,8 @@ def test_a_long_completion_keeps_every_token_and_tint_and_wraps_as_the_textarea(
         """(width) => {
             const backdrop = document.getElementById("document-backdrop");
             const textarea = document.getElementById("id_prompt");
-            return backdrop.clientWidth !== width && backdrop.scrollHeight === textarea.scrollHeight;
+            return backdrop.clientWidth !== width &&
+                backdrop.scrollHeight === textarea.scrollHeight;
         }""",
         arg=width,
     )
