@@ -495,7 +495,8 @@
       box.dataset.busy = "true";
       textarea.readOnly = true;
       const at = fields.insertAt;
-      generation = { run: frame.run, start: at, end: at, tokensAt: at, k: 0 };
+      // untokened: the text from tokensAt to end, still waiting for its tokens frame.
+      generation = { run: frame.run, start: at, end: at, tokensAt: at, k: 0, untokened: "" };
       redo.length = 0;
     }
 
@@ -523,7 +524,9 @@
       if (unwritten) unwritten.text += text;
       else unwritten = { at, text };
       if (!writeTimer) writeTimer = setTimeout(flushStream, TEXTAREA_EVERY_MS);
-      shown = shown.slice(0, at) + text + shown.slice(at);
+      // Appended where it can be: slicing a 100 K string copies it, at every delta.
+      shown = at === shown.length ? shown + text : shown.slice(0, at) + text + shown.slice(at);
+      generation.untokened += text;
       replaceRange(at, at, [{ look: "g", text, node: generation.run + ":0" }]);
       generation.end += text.length;
     }
@@ -536,11 +539,12 @@
       for (const [text, lp, top] of list) {
         const start = generation.tokensAt;
         const end = start + text.length;
-        if (end > generation.end || shown.slice(start, end) !== text) break;
+        if (end > generation.end || !generation.untokened.startsWith(text)) break;
         replaceRange(start, end, [
           { look: "g", text, lp, top, node: generation.run + ":0", tok: generation.k },
         ]);
         generation.tokensAt = end;
+        generation.untokened = generation.untokened.slice(text.length);
         generation.k += 1;
       }
     }
@@ -562,6 +566,8 @@
         }
         if (nodes.some((node) => node.id === run + ":0")) await loadNode(run + ":0");
       } finally {
+        // In a task of its own: after a long run, showing the node is work enough for one.
+        await new Promise((resolve) => setTimeout(resolve, 0));
         // The server took the run into its stored document (sessions/state.py) before the
         // page heard the run had finished. Saves sent before this document showed the run
         // carry the version before, and leave the stored one alone; from here on they are
@@ -570,7 +576,7 @@
           versionInput.value = String(version);
           changed();
         }
-        endBusy();
+        if (!generation) endBusy(); // unless the next run has started meanwhile
       }
     }
 

@@ -117,10 +117,23 @@
       discard();
       if (run === currentRun) currentRun = null;
       panes = new Map();
+      // Read as it arrives, into the parser: a long run's card is 2 MB.
       fetch(cardUrl(run), { credentials: "same-origin", headers: { "HX-Request": "true" } })
-        .then((response) => (response.ok ? response.text() : null))
-        .then((html) => { if (html !== null) showCard(html); }, () => {});
+        .then((response) => { if (response.ok) showCard(textOf(response)); }, () => {});
     }
+
+    async function* textOf(response) {
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        yield decoder.decode(value, { stream: true });
+      }
+      yield decoder.decode();
+    }
+
+    const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
 
     // A finished run's card (server-rendered HTML, all model output escaped by the template
     // engine) in place of the streaming one. A long run's card holds 20,000 token spans,
@@ -154,7 +167,7 @@
           }
         }
       };
-      if (html.length <= PARSE_SLICE) {
+      if (typeof html === "string" && html.length <= PARSE_SLICE) {
         const template = document.createElement("template");
         template.innerHTML = html;
         put([...template.content.childNodes], true);
@@ -188,24 +201,23 @@
           shown.after(button);
         }
       };
-      const parsed = document.implementation.createHTMLDocument("");
-      parsed.open();
-      let at = 0;
-      const slice = () => {
-        parsed.write(html.slice(at, at + PARSE_SLICE));
-        at += PARSE_SLICE;
-        if (at < html.length) {
-          setTimeout(slice, 0);
-          return;
+      (async () => {
+        const parsed = document.implementation.createHTMLDocument("");
+        parsed.open();
+        for await (const text of typeof html === "string" ? [html] : html) {
+          for (let at = 0; at < text.length; at += PARSE_SLICE) {
+            parsed.write(text.slice(at, at + PARSE_SLICE));
+            await nextTask();
+          }
         }
         parsed.close();
         // A task each: the tokens set aside (in the parsed document), the card put in.
-        setTimeout(() => {
-          for (const card of parsed.body.children) plain(card);
-          setTimeout(() => put([...parsed.body.childNodes].map((node) => document.adoptNode(node)), false), 0);
-        }, 0);
-      };
-      slice();
+        for (const card of parsed.body.children) plain(card);
+        await nextTask();
+        put([...parsed.body.childNodes].map((node) => document.adoptNode(node)), false);
+      })().catch(() => {
+        if (parsing === job) parsing = null;
+      });
     }
 
     return {
