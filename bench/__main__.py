@@ -1,4 +1,4 @@
-"""`python -m bench [--smoke] [--json PATH] [--figures 1,2,...]`.
+"""`python -m bench [--smoke] [--json PATH] [--figures 1,2,...] [--browser-tokens N]`.
 
 Starts the paced upstream and the daphne servers it needs (on 127.0.0.1, on fresh
 databases), runs the figures, prints the table and writes the JSON. Everything it starts,
@@ -39,6 +39,11 @@ def _arguments(argv):
         help="a PostgreSQL server to create (and drop) figure 7's database on",
     )
     parser.add_argument("--keep", action="store_true", help="keep the work dir (daphne logs)")
+    parser.add_argument(
+        "--browser-tokens",
+        type=int,
+        help="figure 10's run length (default 20,000; 3,000 to 5,000 for a quick look)",
+    )
     return parser.parse_args(argv)
 
 
@@ -75,6 +80,8 @@ async def _run(bench: Bench, keys: list[str]):
 def main(argv=None) -> int:
     args = _arguments(argv)
     sizes = SMOKE if args.smoke else FULL
+    if args.browser_tokens:
+        sizes = dataclasses.replace(sizes, browser_tokens=args.browser_tokens)
     keys = [key.strip() for key in args.figures.split(",") if key.strip()]
     unknown = [key for key in keys if key not in FIGURES]
     if unknown:

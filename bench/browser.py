@@ -16,8 +16,9 @@ What is measured, in the page's own clock:
 - the main thread's busy time while streaming (Chromium's TaskDuration, read through
   CDP at the submit and when run.finished has arrived): the ratio to the direct reader's.
   (A Chromium trace would give every task, but weighs 200 MB a run at 20,000 tokens.)
-- the final render: from run.finished to the document's data-busy going away (the editor
-  loads the stored node and renders it whole);
+- the final render: from run.finished until the document's data-busy has gone (the editor
+  loads the stored node and shows it) and the run's finished card is in place (a long
+  run's card, 2 MB of HTML, is fetched and parsed);
 - the tokens: the textarea must hold the prompt and every token " i", in order, and the
   backdrop must spell the same text.
 """
@@ -83,13 +84,18 @@ _RECORDER = """
   };
   document.addEventListener("htmx:wsBeforeMessage", (event) => bench.heard(event.detail.message));
   const box = document.querySelector(".document");
-  if (box) {
-    new MutationObserver(() => {
-      if (bench.finished !== null && bench.idle === null && !box.hasAttribute("data-busy")) {
+  const liveRun = document.getElementById("live-run");
+  if (box && liveRun) {
+    // Settled: the document shows the stored node, and the run's finished card is in.
+    const settle = () => {
+      if (bench.finished !== null && bench.idle === null && !box.hasAttribute("data-busy") &&
+          liveRun.querySelector(".run-card:not(.live)")) {
         bench.idle = performance.now();
         performance.mark("bench-idle");
       }
-    }).observe(box, { attributes: true, attributeFilter: ["data-busy"] });
+    };
+    new MutationObserver(settle).observe(box, { attributes: true, attributeFilter: ["data-busy"] });
+    new MutationObserver(settle).observe(liveRun, { childList: true });
   }
 }
 """
@@ -109,7 +115,7 @@ _EDITOR_DONE = """() => {
 _EDITOR_RESULT = """() => ({
   bench: window.__bench,
   value: document.getElementById("id_prompt").value,
-  backdrop: [...document.querySelectorAll("#document-backdrop > span:not(.document-end)")]
+  backdrop: [...document.querySelectorAll("#document-backdrop span:not(.document-end)")]
     .map((span) => span.textContent).join(""),
   tinted: document.querySelectorAll("#document-backdrop .tok").length,
 })"""

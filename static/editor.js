@@ -49,24 +49,187 @@
       return " tok p" + Math.min(9, Math.max(0, Math.floor(Math.exp(piece.lp) * 10)));
     }
 
-    function spanFor(piece) {
+    function spanFor(piece, text) {
       const span = document.createElement("span");
       span.className = LOOK_CLASS[piece.look] + tintClass(piece);
-      span.textContent = piece.text;
+      span.textContent = text === undefined ? piece.text : text;
       return span;
     }
 
+    // The backdrop's blocks. A document is often one long paragraph (a completion without
+    // a newline), and the browser lays a paragraph out again whole at each change: at 20,000
+    // tokens that took most of every frame (issue 13). So while a run streams, the lines that
+    // are done move out of the paragraph into blocks of their own ("frozen"), which the
+    // browser then leaves as they are; only the last few lines (the tail) change. A frozen
+    // block ends where the textarea's line ends, so the two still wrap alike. The tail holds
+    // one span per piece from pieces[tailIndex] on, of which the first tailCut characters
+    // are in the frozen blocks.
+    const tail = document.createElement("div");
+    tail.className = "document-tail";
+    // A last line that ends in a newline still has its height, as in the textarea.
+    const endMark = document.createElement("span");
+    endMark.className = "document-end";
+    endMark.textContent = "\u200b";
+    let frozenEnd = 0; // characters in the frozen blocks
+    let tailIndex = 0;
+    let tailCut = 0;
+
     function renderAll() {
+      clearTimeout(renderTimer);
+      renderTimer = 0;
+      tailDirtyFrom = null;
       tokenShown = null;
+      frozenEnd = 0;
+      tailIndex = 0;
+      tailCut = 0;
       const fragment = document.createDocumentFragment();
       for (const piece of pieces) fragment.append(spanFor(piece));
-      // A last line that ends in a newline still has its height, as in the textarea.
-      const end = document.createElement("span");
-      end.className = "document-end";
-      end.textContent = "\u200b";
-      fragment.append(end);
-      backdrop.replaceChildren(fragment);
+      fragment.append(endMark);
+      tail.replaceChildren(fragment);
+      backdrop.replaceChildren(tail);
     }
+
+    // The tail again from the pieces, the frozen blocks kept: for a list of pieces that
+    // shows the same as the one before up to frozenEnd (a finished run's stored document in
+    // place of its streamed pieces). Otherwise everything again.
+    function renderKeeping(before, beforeText) {
+      if (!frozenEnd || !sameLook(before, pieces, frozenEnd) || beforeText.slice(0, frozenEnd) !== shown.slice(0, frozenEnd)) {
+        renderAll();
+        return;
+      }
+      clearTimeout(renderTimer);
+      renderTimer = 0;
+      tailDirtyFrom = null;
+      tokenShown = null;
+      hint = null;
+      const found = locate(frozenEnd);
+      tailIndex = found.index;
+      tailCut = frozenEnd - found.start;
+      const fragment = document.createDocumentFragment();
+      for (let i = tailIndex; i < pieces.length; i++) {
+        fragment.append(spanFor(pieces[i], i === tailIndex ? pieces[i].text.slice(tailCut) : undefined));
+      }
+      fragment.append(endMark);
+      tail.replaceChildren(fragment);
+    }
+
+    // Whether two lists of pieces show their first `size` characters with the same classes.
+    function sameLook(a, b, size) {
+      let i = 0; // piece of a, and characters of it used
+      let used = 0;
+      let j = 0;
+      let usedB = 0;
+      let at = 0;
+      while (at < size) {
+        while (i < a.length && used >= a[i].text.length) { i += 1; used = 0; }
+        while (j < b.length && usedB >= b[j].text.length) { j += 1; usedB = 0; }
+        if (i >= a.length || j >= b.length) return false;
+        if (a[i].look !== b[j].look || tintClass(a[i]) !== tintClass(b[j])) return false;
+        const step = Math.min(a[i].text.length - used, b[j].text.length - usedB, size - at);
+        used += step;
+        usedB += step;
+        at += step;
+      }
+      return true;
+    }
+
+    // Characters of the tail up to `offset` (tail characters) into a frozen block, the span
+    // cut there split in two.
+    function freezeTo(offset) {
+      const block = document.createElement("div");
+      block.className = "document-frozen";
+      let at = 0;
+      let moved = 0;
+      let span = tail.firstChild;
+      while (span && span !== endMark && at + span.textContent.length <= offset) {
+        at += span.textContent.length;
+        const next = span.nextSibling;
+        block.append(span);
+        moved += 1;
+        span = next;
+      }
+      let cut = 0;
+      if (span && span !== endMark && offset > at) {
+        cut = offset - at;
+        const text = span.textContent;
+        const part = span.cloneNode(false);
+        part.textContent = text.slice(0, cut);
+        block.append(part);
+        span.textContent = text.slice(cut);
+      }
+      backdrop.insertBefore(block, tail);
+      tailCut = moved ? cut : tailCut + cut;
+      tailIndex += moved;
+      frozenEnd += offset;
+    }
+
+    // The tail's text position `offset` as a DOM position (node, offset in it).
+    function tailPosition(offset) {
+      let at = 0;
+      for (let span = tail.firstChild; span && span !== endMark; span = span.nextSibling) {
+        const size = span.textContent.length;
+        if (offset < at + size) return [span.firstChild, offset - at];
+        at += size;
+      }
+      return null;
+    }
+
+    // The top of the line that character `offset` of the tail is on (page pixels).
+    const probe = document.createRange();
+    function lineTop(offset) {
+      const position = tailPosition(offset);
+      if (!position) return Infinity;
+      probe.setStart(position[0], position[1]);
+      probe.setEnd(position[0], position[1] + 1);
+      const rects = probe.getClientRects();
+      return rects.length ? rects[rects.length - 1].top : probe.getBoundingClientRect().top;
+    }
+
+    // While a run streams: once the tail is long, its lines before the last few, and before
+    // the text still to change (generated text waits for its tokens frame), are frozen.
+    const FREEZE_FROM_CHARS = 3000;
+    const TAIL_LINES = 4;
+    let freezeFrame = 0;
+    function scheduleFreeze() {
+      if (freezeFrame || !generation) return;
+      if (shown.length - frozenEnd < FREEZE_FROM_CHARS) return;
+      freezeFrame = requestAnimationFrame(() => {
+        freezeFrame = 0;
+        freeze();
+      });
+    }
+
+    function freeze() {
+      if (!generation || !backdrop.isConnected) return;
+      renderTail();
+      const settled = (generation.k > 0 ? generation.tokensAt : generation.end) - frozenEnd;
+      if (settled <= 0 || settled > shown.length - frozenEnd) return;
+      const height = parseFloat(getComputedStyle(backdrop).lineHeight) || 24;
+      // The line the settled text ends on, and TAIL_LINES lines above it at least.
+      const bottom = Math.min(lineTop(settled - 1), tail.getBoundingClientRect().bottom - height);
+      const target = bottom - TAIL_LINES * height + height / 2;
+      if (lineTop(0) >= target) return;
+      // The first character on a line at or below the target: the start of that line.
+      let low = 0;
+      let high = settled - 1;
+      while (low < high) {
+        const middle = (low + high) >> 1;
+        if (lineTop(middle) >= target) high = middle;
+        else low = middle + 1;
+      }
+      if (low > 0 && lineTop(low) > lineTop(low - 1)) freezeTo(low);
+    }
+
+    // A frozen block's lines end where they ended at the width it was frozen at: at another
+    // width, the backdrop is laid out whole again.
+    let frozenWidth = 0;
+    new ResizeObserver(() => {
+      const width = backdrop.clientWidth;
+      if (width !== frozenWidth) {
+        frozenWidth = width;
+        if (frozenEnd) renderAll();
+      }
+    }).observe(backdrop);
 
     // Where the last replaceRange changed the pieces: piece `index` of `list` starts at
     // `start`, and the pieces before it are as they were. A run writes at the end of the
@@ -117,10 +280,46 @@
       const kept = cut.filter((piece) => piece.text.length > 0);
       pieces.splice(from, removed, ...kept);
       hint = { list: pieces, index: from, start: first.start };
-      const children = backdrop.children;
-      for (let i = 0; i < removed; i++) children[from].remove();
-      const before = children[from] || backdrop.lastElementChild;
-      for (const piece of kept) backdrop.insertBefore(spanFor(piece), before);
+      // The view: the tail's spans, if the change is in the tail and not in its first
+      // piece's frozen part; otherwise (an edit in frozen text) the backdrop again, whole.
+      // Outside a run (the user's edits), frozen blocks go: an edit on the tail's first line
+      // could move words up onto the frozen line before it, in the textarea.
+      if (frozenEnd && (!generation || from < tailIndex || (from === tailIndex && tailCut > 0) || start < frozenEnd)) {
+        renderAll();
+        return;
+      }
+      if (generation || tailDirtyFrom !== null) {
+        // A run's deltas and tokens go into the tail together, every RENDER_EVERY_MS: the
+        // page is then laid out and painted that often, not at each frame of the socket.
+        tailDirtyFrom = tailDirtyFrom === null ? from : Math.min(tailDirtyFrom, from);
+        if (!generation) renderTail();
+        else if (!renderTimer) renderTimer = setTimeout(renderTail, RENDER_EVERY_MS);
+        return;
+      }
+      const children = tail.children;
+      const local = from - tailIndex;
+      for (let i = 0; i < removed; i++) children[local].remove();
+      const before = children[local] || endMark;
+      for (const piece of kept) tail.insertBefore(spanFor(piece), before);
+    }
+
+    // The tail's spans from pieces[tailDirtyFrom] on, written again.
+    const RENDER_EVERY_MS = 50;
+    let tailDirtyFrom = null;
+    let renderTimer = 0;
+    function renderTail() {
+      clearTimeout(renderTimer);
+      renderTimer = 0;
+      if (tailDirtyFrom === null) return;
+      const local = tailDirtyFrom - tailIndex;
+      tailDirtyFrom = null;
+      while (tail.children[local] && tail.children[local] !== endMark) tail.children[local].remove();
+      const fragment = document.createDocumentFragment();
+      for (let i = tailIndex + local; i < pieces.length; i++) {
+        fragment.append(spanFor(pieces[i], i === tailIndex ? pieces[i].text.slice(tailCut) : undefined));
+      }
+      tail.insertBefore(fragment, endMark);
+      scheduleFreeze();
     }
 
     function leftover(piece, text) {
@@ -202,14 +401,16 @@
       const generated = doc.tokens
         ? doc.tokens.map(([text, lp, top], k) => ({ look: "g", text, lp, top, node: doc.node, tok: k }))
         : doc.text ? [{ look: "g", text: doc.text, node: doc.node }] : [];
+      const shownBefore = { pieces, text: shown };
       pieces = [...before, ...generated, ...after];
       const text = doc.prompt + doc.text + doc.suffix;
-      textarea.value = text;
+      // The same text as streamed: the textarea is not laid out again for nothing.
+      if (textarea.value !== text) textarea.value = text;
       shown = text;
       const caret = doc.prompt.length + doc.text.length;
       textarea.setSelectionRange(caret, caret);
       nodeInput.value = doc.node;
-      renderAll();
+      renderKeeping(shownBefore.pieces, shownBefore.text);
       renderTree();
       changed();
       showCaretState();
@@ -296,15 +497,15 @@
       box.dataset.busy = "true";
       textarea.readOnly = true;
       const at = fields.insertAt;
-      generation = { run: frame.run, start: at, end: at, tokensAt: at, k: 0 };
+      // untokened: the text from tokensAt to end, still waiting for its tokens frame.
+      generation = { run: frame.run, start: at, end: at, tokensAt: at, k: 0, untokened: "" };
       redo.length = 0;
     }
 
     // While a run streams, the backdrop (what shows) takes each delta at once, and the
-    // textarea (transparent, read-only until the run ends) takes them together at most every
-    // TEXTAREA_EVERY_MS: each write into a textarea lays its whole value out again, which
-    // took tens of milliseconds a frame once the document had grown long (issue 13). `shown`
-    // is always the whole text; flushStream() brings the textarea up to it.
+    // textarea (transparent, read-only and not laid out until the run ends) takes them
+    // together at most every TEXTAREA_EVERY_MS. `shown` is always the whole text;
+    // flushStream() brings the textarea up to it.
     const TEXTAREA_EVERY_MS = 250;
     let unwritten = null; // {at, text}: streamed text not yet in the textarea
     let writeTimer = 0;
@@ -325,7 +526,9 @@
       if (unwritten) unwritten.text += text;
       else unwritten = { at, text };
       if (!writeTimer) writeTimer = setTimeout(flushStream, TEXTAREA_EVERY_MS);
-      shown = shown.slice(0, at) + text + shown.slice(at);
+      // Appended where it can be: slicing a 100 K string copies it, at every delta.
+      shown = at === shown.length ? shown + text : shown.slice(0, at) + text + shown.slice(at);
+      generation.untokened += text;
       replaceRange(at, at, [{ look: "g", text, node: generation.run + ":0" }]);
       generation.end += text.length;
     }
@@ -338,17 +541,19 @@
       for (const [text, lp, top] of list) {
         const start = generation.tokensAt;
         const end = start + text.length;
-        if (end > generation.end || shown.slice(start, end) !== text) break;
+        if (end > generation.end || !generation.untokened.startsWith(text)) break;
         replaceRange(start, end, [
           { look: "g", text, lp, top, node: generation.run + ":0", tok: generation.k },
         ]);
         generation.tokensAt = end;
+        generation.untokened = generation.untokened.slice(text.length);
         generation.k += 1;
       }
     }
 
     async function finished(frame) {
       flushStream();
+      renderTail();
       textarea.readOnly = false;
       const run = generation ? generation.run : frame.run;
       // At once: a continuation asked for before the node has loaded grows from it.
@@ -363,6 +568,8 @@
         }
         if (nodes.some((node) => node.id === run + ":0")) await loadNode(run + ":0");
       } finally {
+        // In a task of its own: after a long run, showing the node is work enough for one.
+        await new Promise((resolve) => setTimeout(resolve, 0));
         // The server took the run into its stored document (sessions/state.py) before the
         // page heard the run had finished. Saves sent before this document showed the run
         // carry the version before, and leave the stored one alone; from here on they are
@@ -371,15 +578,26 @@
           versionInput.value = String(version);
           changed();
         }
-        delete box.dataset.busy;
+        if (!generation) endBusy(); // unless the next run has started meanwhile
       }
+    }
+
+    // The textarea is laid out again (see .document[data-busy] in the stylesheet), at the
+    // place in the document the backdrop was scrolled to meanwhile.
+    function endBusy() {
+      const top = backdrop.scrollTop; // read before the change: no layout for it
+      delete box.dataset.busy;
+      requestAnimationFrame(() => {
+        if (!box.dataset.busy) textarea.scrollTop = top;
+      });
     }
 
     function failed() {
       flushStream();
+      renderTail();
       textarea.readOnly = false;
       generation = null;
-      delete box.dataset.busy;
+      endBusy();
     }
 
     // A run card's "Insert into prompt": its text is generated text, written at the end.

@@ -43,6 +43,8 @@
     let showChoiceHeadings = false; // only when the run asked for more than one choice
 
     function archive() {
+      discard();
+      if (parsing) parsing.archived = true;
       const card = liveRun.querySelector(".run-card:not(.live)");
       if (card) history.prepend(card);
       // The history lists earlier runs; once one has started, "no runs yet" is no longer true.
@@ -68,11 +70,154 @@
       return pane.querySelector(".choice-text");
     }
 
+    // The deltas go into the panes together, every WRITE_EVERY_MS: the page is laid out and
+    // painted that often rather than at each frame of the socket (a run at 100 tokens/s
+    // sends up to 60 a second). One text node per pane, grown: not one more node per delta
+    // (20,000 tokens made thousands of them, each laid out again as the text grew).
+    const WRITE_EVERY_MS = 50;
+    const unwritten = new Map(); // choice index → text not yet in its pane
+    let writeTimer = 0;
+    function write() {
+      clearTimeout(writeTimer);
+      writeTimer = 0;
+      for (const [index, text] of unwritten) {
+        const pane = paneFor(Number(index));
+        let last = pane.lastChild;
+        if (last && last.nodeType === Node.TEXT_NODE) last.appendData(text);
+        else pane.append((last = document.createTextNode(text)));
+        // A long run: the card shows the last SHOWN_CHARS or so of the text as it streams,
+        // and keeps the rest in a hidden part, which is not laid out (the document above
+        // shows it all). The pane's text is still the whole text.
+        if (last.length > 2 * SHOWN_CHARS) {
+          let earlier = pane.querySelector(":scope > .streamed-earlier");
+          if (!earlier) {
+            earlier = document.createElement("span");
+            earlier.className = "streamed-earlier";
+            earlier.hidden = true;
+            earlier.append(document.createTextNode(""));
+            pane.insertBefore(earlier, last);
+          }
+          const cut = last.length - SHOWN_CHARS;
+          earlier.firstChild.appendData(last.data.slice(0, cut));
+          last.deleteData(0, cut);
+        }
+      }
+      unwritten.clear();
+    }
+    const SHOWN_CHARS = 2000;
+
+    function discard() {
+      clearTimeout(writeTimer);
+      writeTimer = 0;
+      unwritten.clear();
+    }
+
     // The stored run's card, from the server, in place of the streaming one.
     function showStored(run) {
+      discard();
       if (run === currentRun) currentRun = null;
       panes = new Map();
-      htmx.ajax("GET", cardUrl(run), { target: liveRun, swap: "innerHTML" });
+      // Read as it arrives, into the parser: a long run's card is 2 MB.
+      fetch(cardUrl(run), { credentials: "same-origin", headers: { "HX-Request": "true" } })
+        .then((response) => { if (response.ok) showCard(textOf(response)); }, () => {});
+    }
+
+    async function* textOf(response) {
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        yield decoder.decode(value, { stream: true });
+      }
+      yield decoder.decode();
+    }
+
+    const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+    // A finished run's card (server-rendered HTML, all model output escaped by the template
+    // engine) in place of the streaming one. A long run's card holds 20,000 token spans,
+    // 2 MB of HTML: parsed in one go, it held the page for 200 ms. So a large card is
+    // parsed a slice at a time, a task each, in a document of its own, and put in when
+    // whole; the streamed text shows meanwhile. htmx sees the card's parts outside its
+    // text (its buttons), not the thousands of spans.
+    const PARSE_SLICE = 100_000; // characters of HTML a task
+    const TOKENS_AT_ONCE = 2000;
+    let parsing = null; // {archived}: the card being parsed, if any
+    function showCard(html) {
+      const job = { archived: false };
+      if (parsing) parsing.archived = true;
+      parsing = job;
+      // nodes: the parsed HTML's top-level nodes, the card first; whole: htmx may walk it all.
+      const put = (nodes, whole) => {
+        if (parsing === job) parsing = null;
+        const card = nodes.find((node) => node.nodeType === Node.ELEMENT_NODE);
+        if (!card) return;
+        if (job.archived) {
+          history.prepend(card);
+        } else {
+          liveRun.replaceChildren(...nodes);
+          panes = new Map();
+        }
+        if (whole || card.matches("[hx-get]")) {
+          htmx.process(card);
+        } else {
+          for (const part of card.children) {
+            if (!part.matches(".choices")) htmx.process(part);
+          }
+        }
+      };
+      if (typeof html === "string" && html.length <= PARSE_SLICE) {
+        const template = document.createElement("template");
+        template.innerHTML = html;
+        put([...template.content.childNodes], true);
+        return;
+      }
+      // A card of thousands of tokens shows its text as one span, at first: a paragraph of
+      // 20,000 spans took 150 ms to lay out. Its tokens come back at the click of a button.
+      const plain = (card) => {
+        for (const pre of card.querySelectorAll(".choice-text")) {
+          if (pre.childElementCount <= TOKENS_AT_ONCE) continue;
+          const own = pre.ownerDocument;
+          const first = pre.firstElementChild;
+          const echo = first && first.matches(".echo") ? first : null;
+          const shown = pre.cloneNode(false);
+          shown.removeAttribute("role");
+          if (echo) shown.append(echo.cloneNode(true));
+          const text = own.createElement("span");
+          text.textContent = pre.textContent.slice(echo ? echo.textContent.length : 0);
+          shown.append(text);
+          pre.replaceWith(shown);
+          if (!pre.querySelector(":scope > [data-tip]")) continue;
+          const count = pre.childElementCount - (echo ? 1 : 0);
+          const button = own.createElement("button");
+          button.type = "button";
+          button.className = "link show-tokens";
+          button.textContent = "Show each token's probability (" + count.toLocaleString("en") + " tokens)";
+          button.addEventListener("click", () => {
+            shown.replaceWith(pre);
+            button.remove();
+          });
+          shown.after(button);
+        }
+      };
+      (async () => {
+        const parsed = document.implementation.createHTMLDocument("");
+        parsed.open();
+        for await (const text of typeof html === "string" ? [html] : html) {
+          for (let at = 0; at < text.length; at += PARSE_SLICE) {
+            parsed.write(text.slice(at, at + PARSE_SLICE));
+            await nextTask();
+          }
+        }
+        parsed.close();
+        // A task each: the tokens set aside (in the parsed document), the card put in.
+        for (const card of parsed.body.children) plain(card);
+        await nextTask();
+        put([...parsed.body.childNodes].map((node) => document.adoptNode(node)), false);
+      })().catch(() => {
+        if (parsing === job) parsing = null;
+      });
     }
 
     return {
@@ -85,6 +230,7 @@
       },
       // This page follows the run no more: no "Streaming" card is left behind.
       drop() {
+        discard();
         currentRun = null;
         const card = liveRun.querySelector(".run-card.live");
         if (card) card.remove();
@@ -105,16 +251,13 @@
       },
       delta(frame) {
         if (frame.run !== currentRun) return;
-        // One text node per pane, grown: not one more node per delta (20,000 tokens made
-        // thousands of them, each laid out again as the text grew).
         for (const [index, text] of Object.entries(frame.choices)) {
-          const pane = paneFor(Number(index));
-          const last = pane.lastChild;
-          if (last && last.nodeType === Node.TEXT_NODE) last.appendData(text);
-          else pane.append(document.createTextNode(text));
+          unwritten.set(index, (unwritten.get(index) || "") + text);
         }
+        if (!writeTimer) writeTimer = setTimeout(write, WRITE_EVERY_MS);
       },
       finished(frame) {
+        write();
         if (frame.run === currentRun) currentRun = null;
         // The database went away at the end: the streamed text stays, the page says why.
         if (frame.saved === false) return;
@@ -123,10 +266,7 @@
           showStored(frame.run);
           return;
         }
-        liveRun.replaceChildren();
-        panes = new Map();
-        liveRun.insertAdjacentHTML("afterbegin", frame.html);
-        htmx.process(liveRun.firstElementChild);
+        showCard(frame.html);
       },
     };
   }

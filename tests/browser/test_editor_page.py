@@ -21,7 +21,7 @@ def document(page: Page):
 def backdrop_pieces(page: Page) -> list[dict]:
     """The backdrop's spans: their text and classes, without the closing marker."""
     return page.evaluate(
-        """() => [...document.querySelectorAll('#document-backdrop > span:not(.document-end)')]
+        """() => [...document.querySelectorAll('#document-backdrop span:not(.document-end)')]
             .map((span) => ({text: span.textContent, classes: span.className}))"""
     )
 
@@ -410,3 +410,77 @@ def test_a_model_that_cannot_score_is_said_so_before_sending(
     expect(note).to_contain_text("does not honour suffix")
     expect(note).to_have_attribute("title", "pasted after the text")
     assert upstream.completion_requests == []
+
+
+# The backdrop's classes and text, merged where neighbouring spans have the same classes,
+# beside the textarea's height and the backdrop's: the two wrap alike when the heights agree.
+DOCUMENT_VIEW = """() => {
+  const backdrop = document.getElementById("document-backdrop");
+  const textarea = document.getElementById("id_prompt");
+  const runs = [];
+  for (const span of backdrop.querySelectorAll("span:not(.document-end)")) {
+    const last = runs[runs.length - 1];
+    if (last && last[0] === span.className) last[1] += span.textContent;
+    else runs.push([span.className, span.textContent]);
+  }
+  return {runs, text: runs.map((run) => run[1]).join(""), value: textarea.value,
+          heights: [backdrop.scrollHeight, textarea.scrollHeight]};
+}"""
+
+
+def test_a_long_completion_keeps_every_token_and_tint_and_wraps_as_the_textarea(
+    alice_page, upstream
+):
+    page = alice_page
+    # 1,500 tokens, about 9,000 characters in one paragraph; each bucket of probability in turn.
+    tokens = [(f" w{i}", math.log((i % 10) / 10 + 0.05)) for i in range(1500)]
+    upstream.script(
+        SSE(
+            [
+                *[logprobs_chunk(text, lp, {text: lp, " x": -5.0}) for text, lp in tokens],
+                completion_chunk("", finish_reason="stop"),
+            ],
+            delay=0.003,
+        )
+    )
+    page.get_by_label("Show probabilities").check()
+    document(page).fill("Count:")
+    page.get_by_role("button", name="Submit").click()
+    expect(page.locator("#stop-button")).to_be_enabled()
+    # The reader scrolls the document while it grows.
+    page.locator(".document").hover()
+    page.mouse.wheel(0, 400)
+    expect(page.locator("#stop-button")).to_be_disabled(timeout=30_000)
+    wait_until_idle(page)
+
+    generated = "".join(text for text, _ in tokens)
+    expected = [["look-typed", "Count:"]]
+    for text, lp in tokens:
+        expected.append([f"look-generated tok p{min(9, math.floor(math.exp(lp) * 10))}", text])
+    view = page.evaluate(DOCUMENT_VIEW)
+    assert view["value"] == "Count:" + generated
+    assert view["text"] == view["value"]
+    assert view["runs"] == expected
+    assert view["heights"][0] == view["heights"][1]
+
+    # At another width the text wraps elsewhere, in the backdrop as in the textarea.
+    width = page.evaluate("document.getElementById('document-backdrop').clientWidth")
+    page.set_viewport_size({"width": 700, "height": 800})
+    page.wait_for_function(
+        """(width) => {
+            const backdrop = document.getElementById("document-backdrop");
+            const textarea = document.getElementById("id_prompt");
+            return backdrop.clientWidth !== width &&
+                backdrop.scrollHeight === textarea.scrollHeight;
+        }""",
+        arg=width,
+    )
+    # Written into after the run: one more word at the end, typed.
+    put_caret(page, len(view["value"]))
+    page.keyboard.type(" done")
+    view = page.evaluate(DOCUMENT_VIEW)
+    assert view["runs"] == [*expected, ["look-typed", " done"]]
+    assert view["heights"][0] == view["heights"][1]
+    # A token late in the run still shows its alternatives.
+    put_caret(page, len("Count:" + generated) - 2)
+    expect(page.locator("#token-heading")).to_contain_text("w1499")

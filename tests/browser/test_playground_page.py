@@ -281,3 +281,47 @@ def test_a_runs_tokens_are_one_tab_stop_walked_with_the_arrow_keys(alice_page, u
     page.keyboard.press("Shift+Tab")
     expect(tokens.nth(3)).to_be_focused()
     expect(group.locator('[tabindex="0"]')).to_have_count(1)
+
+
+def test_a_long_run_streams_its_end_into_the_card_then_shows_its_text_with_tokens_on_demand(
+    alice_page, upstream
+):
+    page = alice_page
+    tokens = [f" t{i}" for i in range(3000)]
+    offsets = [sum(len(t) for t in tokens[:i]) for i in range(len(tokens))]
+    upstream.script(
+        SSE(
+            [
+                *[
+                    logprobs_chunk(token, -0.1, {token: -0.1, " x": -2.5}, offset)
+                    for token, offset in zip(tokens, offsets, strict=True)
+                ],
+                completion_chunk("", finish_reason="stop"),
+            ],
+            delay=0.002,
+        )
+    )
+    page.locator("details.advanced-parameters > summary").click()
+    page.get_by_label("logprobs", exact=True).fill("2")
+    submit(page, "Count.")
+    full_text = "".join(tokens)
+
+    # While it streams, the card shows the end of the text; the pane still holds all of it.
+    live = page.locator("#live-run .run-card.live .choice-text")
+    expect(live).to_contain_text("t2999", timeout=30_000)
+    assert live.text_content() == full_text
+    assert not live.inner_text().lstrip("… ").startswith(" t0 t1 ")
+
+    # Finished: the text, whole, and a button for its 3,000 tokens' probabilities.
+    card = finished_card(page)
+    expect(card).to_have_attribute("data-status", "completed", timeout=30_000)
+    text = card.locator(".choice-text")
+    expect(text).to_have_text(full_text)
+    expect(text.locator(".tok")).to_have_count(0)
+    show = card.get_by_role("button", name="Show each token's probability (3,000 tokens)")
+    show.click()
+    expect(show).to_have_count(0)
+    expect(text.locator(".tok")).to_have_count(3000)
+    expect(text).to_have_text(full_text)
+    last = text.locator(".tok").last
+    assert last.get_attribute("data-tip").splitlines()[0] == '" t2999"  90.48%'
