@@ -382,6 +382,32 @@
     });
 
     // --- Loading a node ----------------------------------------------------------------------
+    // The prompt's generated stretches, cut into the tokens the node's ancestors generated
+    // there (runs/tree.py inherited_tokens: [offset, node, k, text, logprob, top]), each
+    // with its odds and its place in the tree, to branch from as from any token.
+    function withInheritedTokens(prompt, tokens) {
+      if (!tokens || !tokens.length) return prompt;
+      const out = [];
+      let at = 0;
+      let t = 0;
+      for (const piece of prompt) {
+        const end = at + piece.text.length;
+        let cursor = at;
+        while (t < tokens.length && tokens[t][0] < end) {
+          const [offset, node, k, text, lp, top] = tokens[t];
+          t += 1;
+          if (piece.look !== "g" || offset < cursor || offset + text.length > end) continue;
+          if (offset > cursor) out.push({ look: "g", text: piece.text.slice(cursor - at, offset - at) });
+          out.push({ look: "g", text, lp, top, node, tok: k });
+          cursor = offset + text.length;
+        }
+        if (cursor === at) out.push(piece);
+        else if (cursor < end) out.push({ look: piece.look, text: piece.text.slice(cursor - at) });
+        at = end;
+      }
+      return out;
+    }
+
     function show(doc) {
       current = doc;
       const prompt = piecesFromLooks(doc.prompt + doc.suffix, doc.looks);
@@ -402,7 +428,7 @@
         ? doc.tokens.map(([text, lp, top], k) => ({ look: "g", text, lp, top, node: doc.node, tok: k }))
         : doc.text ? [{ look: "g", text: doc.text, node: doc.node }] : [];
       const shownBefore = { pieces, text: shown };
-      pieces = [...before, ...generated, ...after];
+      pieces = [...withInheritedTokens(before, doc.prompt_tokens), ...generated, ...after];
       const text = doc.prompt + doc.text + doc.suffix;
       // The same text as streamed: the textarea is not laid out again for nothing.
       if (textarea.value !== text) textarea.value = text;
@@ -961,7 +987,8 @@
     renderTree();
     remember();
     // The node the document was last taken from, for Regenerate and Undo after a reload;
-    // the document itself stays as it was saved, edits and all.
+    // the document itself stays as it was saved, edits and all (as the node, with its
+    // tokens' odds, when it was not edited since).
     // `ready` settles once it has come (or failed): Regenerate and Undo wait for it.
     let ready = Promise.resolve();
     if (nodeInput.value) {
@@ -969,7 +996,10 @@
       ready = fetch(urls.document(run) + "?choice=" + encodeURIComponent(choice), { credentials: "same-origin" })
         .then((response) => (response.ok ? response.json() : null))
         .then((doc) => {
-          if (doc && !current && doc.node === nodeInput.value) current = doc;
+          if (!doc || current || doc.node !== nodeInput.value) return;
+          // Unedited since, the document shows the node again: its tokens' odds too.
+          if (!generation && doc.prompt + doc.text + doc.suffix === textarea.value) show(doc);
+          else current = doc;
         }, () => {});
     }
 

@@ -484,3 +484,51 @@ def test_a_long_completion_keeps_every_token_and_tint_and_wraps_as_the_textarea(
     # A token late in the run still shows its alternatives.
     put_caret(page, len("Count:" + generated) - 2)
     expect(page.locator("#token-heading")).to_contain_text("w1499")
+
+
+def test_a_continuation_keeps_the_odds_of_the_text_before_it_and_branches_from_there(
+    alice_page, upstream
+):
+    page = alice_page
+    upstream.script(
+        SSE(
+            [
+                logprobs_chunk(" cats", -0.5, {" cats": -0.5, " dogs": -1.2}),
+                completion_chunk("", finish_reason="stop"),
+            ]
+        ),
+        SSE(
+            [
+                logprobs_chunk(" sleep", -0.3, {" sleep": -0.3, " purr": -1.5}),
+                completion_chunk("", finish_reason="stop"),
+            ]
+        ),
+        SSE(token_stream([" bark"], finish_reason="stop")),
+    )
+    page.get_by_label("Show probabilities").check()
+    document(page).fill("I like")
+    page.keyboard.press("Control+Enter")
+    expect(document(page)).to_have_value("I like cats")
+    wait_until_idle(page)
+    page.keyboard.press("Control+Enter")
+    expect(document(page)).to_have_value("I like cats sleep")
+    wait_until_idle(page)
+
+    # Reloaded, the second completion's document still shows the first one's token, tinted.
+    page.reload()
+    tokens = page.locator("#document-backdrop .tok")
+    expect(tokens).to_have_text([" cats", " sleep"])
+    expect(tokens.first).to_have_class(re.compile(r"\bp6\b"))
+
+    # Its alternatives branch from the first completion, where it was generated.
+    put_caret(page, len("I like ca"))
+    panel = page.locator("#token-panel")
+    expect(panel.locator("h3")).to_have_text("“ cats” 61%")
+    panel.get_by_role("button", name=re.compile("dogs")).click()
+    expect(document(page)).to_have_value("I like dogs bark")
+    wait_until_idle(page)
+    third = upstream.completion_requests[2].body
+    assert third["prompt"] == "I like dogs"
+    # A child of the first completion, at its token 0: a sibling of the second.
+    child = page.locator('#tree [role="treeitem"] [role="treeitem"]')
+    expect(child).to_have_count(2)
