@@ -29,7 +29,7 @@ from playground.sessions.state import (
 )
 
 from .fanout import plan_requests, sent_requests
-from .launch import find_or_start_session
+from .launch import find_or_start_session, new_run
 from .limits import refusal_to_start
 
 MIN_COLUMNS = 2
@@ -141,20 +141,18 @@ def launch_comparison(user, message: dict) -> ComparisonLaunch:
             owner=user, session=session, columns=[_column_record(c) for c in columns]
         )
         runs = Run.objects.bulk_create(
-            Run(
-                owner=user,
-                session=session,
-                provider=provider,
-                provider_name=provider.name,
-                model=form.cleaned_data["model"],
-                request_body=body,
-                sent_requests=sent_requests(body, plan_requests(body, quirks)[0]),
-                form_state=state,
+            new_run(
+                user,
+                session,
+                form,
+                body,
+                sent_requests(body, plan_requests(body, quirks)[0]),
+                state,
+                placement,
                 comparison=comparison,
                 column=index,
-                **placement.placement(),
             )
-            for index, (form, provider, body, quirks, state) in enumerate(planned)
+            for index, (form, _, body, quirks, state) in enumerate(planned)
         )
     launched = [
         Column(run=run, provider=provider, quirks=quirks)

@@ -104,15 +104,25 @@ def launch_run(user, message: dict) -> Launch:
             return Launch(form=form, error=refusal)
         session.last_run_at = timezone.now()
         session.save()
-        run = Run.objects.create(
-            owner=user,
-            session=session,
-            provider=provider,
-            provider_name=provider.name,
-            model=form.cleaned_data["model"],
-            request_body=body,
-            sent_requests=planned,
-            form_state=session_state(session),
-            **placement.placement(),
-        )
+        run = new_run(user, session, form, body, planned, session_state(session), placement)
+        run.save()
     return Launch(run=run, form=form, quirks=quirks)
+
+
+def new_run(user, session, form, body: dict, planned: list, state: dict, placement, **extra) -> Run:
+    """A run of the session as its valid form asks for it, not saved yet: planned, the
+    requests that will go upstream (fanout.sent_requests); state, the form for Restore;
+    placement, its place in the tree (a valid PlacementForm); extra, other fields."""
+    provider = form.cleaned_data["provider"]
+    return Run(
+        owner=user,
+        session=session,
+        provider=provider,
+        provider_name=provider.name,
+        model=form.cleaned_data["model"],
+        request_body=body,
+        sent_requests=planned,
+        form_state=state,
+        **placement.placement(),
+        **extra,
+    )

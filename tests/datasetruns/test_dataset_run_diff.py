@@ -39,6 +39,10 @@ def test_the_rows_that_changed_score_are_listed_better_and_worse(
         ("worse", "3"),
     ]
     assert "exact: mean 0.75 before, 0.75 now" in page
+    # Each changed row with its values, and both outputs with their scores.
+    assert "<dd>City1</dd>" in page
+    assert '<pre class="choice-text"> Nowhere</pre>' in page
+    assert "exact ✓" in page and "exact ✗" in page
     # The run's page offers the comparison with the earlier run.
     detail = alice_client.get(f"/dataset-runs/{after.pk}/").content.decode()
     assert f'href="/dataset-runs/{after.pk}/against/{before.pk}/"' in detail
