@@ -5,6 +5,7 @@ rather than once at import, so that a parameter registered later has its field t
 are what a field cannot say alone: the rules between fields, and the provider.
 """
 
+import copy
 import json
 
 from django import forms
@@ -345,6 +346,16 @@ class CompletionForm(forms.Form):
         provider.memo = providers
         for parameter in registered():
             self.fields[parameter.name] = parameter_field(parameter)
+
+    def bound_again(self, data) -> "CompletionForm":
+        """This form bound to other data, without making its fields again (a comparison's
+        columns: execution/comparing.py). Its fields keep nothing of a validation; the new
+        form has its own data, errors and cleaned data."""
+        form = copy.copy(self)
+        form.data = data
+        form._errors = None  # type: ignore[attr-defined]
+        form._bound_fields_cache = {}  # type: ignore[attr-defined]
+        return form
 
     def parameter_fields(self, level: Level | None = None):
         """The parameter panel's fields, of one level if given; provider, model and the

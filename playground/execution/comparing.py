@@ -94,13 +94,7 @@ def launch_comparison(user, message: dict) -> ComparisonLaunch:
     base_state = session_state(session)
     forms = []
     invalid: dict[int, dict] = {}
-    providers: dict = {}  # looked up once for all the columns
-    for index, column in enumerate(columns):
-        data = base.copy()
-        for name, values in form_data_from_message(column).lists():
-            data.setlist(name, values)
-        # Filled as a run's form is: each column sends the prompt with its {{variables}}.
-        form = CompletionForm(data, user=user, fill_variables=True, providers=providers)
+    for index, form in enumerate(_column_forms(base, columns, user)):
         if form.is_valid():
             forms.append(form)
         else:
@@ -159,6 +153,25 @@ def launch_comparison(user, message: dict) -> ComparisonLaunch:
         for run, (_, provider, _, quirks, _) in zip(runs, planned, strict=True)
     ]
     return ComparisonLaunch(comparison=comparison, columns=launched)
+
+
+def _column_forms(base, columns: list[dict], user) -> list[CompletionForm]:
+    """Each column's completion form, bound to the session's form with the column's changes,
+    and filled as a run's form is (each column sends the prompt with its {{variables}}).
+
+    Made once and bound again for each column: making the form (its two dozen fields) took
+    as long as validating it, and it comes before any column's first token (bench, figure
+    11). The fields keep nothing of a validation; each form keeps its own data, errors and
+    cleaned data. The providers are looked up once for all the columns.
+    """
+    made = CompletionForm(base, user=user, fill_variables=True, providers={})
+    forms = []
+    for column in columns:
+        data = base.copy()
+        for name, values in form_data_from_message(column).lists():
+            data.setlist(name, values)
+        forms.append(made.bound_again(data))
+    return forms
 
 
 def _state_of(base_state: dict, data) -> dict:
