@@ -132,6 +132,10 @@ def test_a_session_is_kept_restored_renamed_found_exported_and_imported(
     imported_cards = page.locator("#run-history .run-card")
     expect(imported_cards).to_have_count(2)
     expect(imported_cards.nth(0).locator(".choice-text")).to_have_text(" Lyon?")
+    # The tree came along: the second completion grows from the first.
+    expect(page.locator('#tree [role="treeitem"] [role="treeitem"] .node-label')).to_have_text(
+        ["Lyon?"]
+    )
     expect(prompt).to_have_value(PROMPT + " Paris.")
     imported_url = page.url
 
