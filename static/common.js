@@ -1,6 +1,15 @@
-// Behaviour every page shares: confirmations and copy buttons.
+// Behaviour every page shares: confirmations and copy buttons; and how a token's
+// probability is written (the editor's alternatives, a comparison's columns).
 (function () {
   "use strict";
+
+  // A log probability as a percentage: whole above 10%, then one or two decimals.
+  window.Odds = {
+    percent(lp) {
+      const p = Math.exp(lp) * 100;
+      return (p >= 10 ? p.toFixed(0) : p >= 1 ? p.toFixed(1) : p.toFixed(2)) + "%";
+    },
+  };
 
   // Forms with data-confirm ask first (deleting a session, revoking a link...).
   document.addEventListener("submit", (event) => {

@@ -5,11 +5,6 @@
 (function () {
   "use strict";
 
-  function percent(lp) {
-    const p = Math.exp(lp) * 100;
-    return (p >= 10 ? p.toFixed(0) : p.toPrecision(2)) + "%";
-  }
-
   function settingsText(request) {
     const keys = ["temperature", "top_p", "max_tokens", "seed"];
     const parts = keys.filter((key) => key in request).map((key) => key + " " + request[key]);
@@ -36,7 +31,7 @@
 
   function quoted(token) {
     if (!token) return "its end";
-    return "“" + token[0] + "”" + (typeof token[1] === "number" ? " (" + percent(token[1]) + ")" : "");
+    return "“" + token[0] + "”" + (typeof token[1] === "number" ? " (" + Odds.percent(token[1]) + ")" : "");
   }
 
   // results: the element the columns go in. options.stop(run) and options.open(run), when

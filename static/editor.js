@@ -706,11 +706,6 @@
       return piece ? { piece, start: found.start } : null;
     }
 
-    function percent(lp) {
-      const p = Math.exp(lp) * 100;
-      return (p >= 10 ? p.toFixed(0) : p >= 1 ? p.toFixed(1) : p.toFixed(2)) + "%";
-    }
-
     const visible = TreePanel.visible;
 
     let tokenShown = null;
@@ -737,7 +732,7 @@
         return;
       }
       const { piece, start } = found;
-      heading.textContent = "“" + visible(piece.text) + "” " + percent(piece.lp);
+      heading.textContent = "“" + visible(piece.text) + "” " + Odds.percent(piece.lp);
       const alternatives = Object.entries(piece.top || {}).sort((x, y) => y[1] - x[1]);
       note.textContent = alternatives.length
         ? "Choose one to branch: the text is cut before this token, the alternative goes in, and generation goes on. The old continuation stays in the tree."
@@ -752,7 +747,7 @@
         label.textContent = visible(text);
         const p = document.createElement("span");
         p.className = "alt-p";
-        p.textContent = percent(lp);
+        p.textContent = Odds.percent(lp);
         const bar = document.createElement("span");
         bar.className = "alt-bar";
         bar.style.width = Math.max(1, Math.round(Math.exp(lp) * 100)) + "%";
@@ -814,7 +809,7 @@
         label.textContent = visible(alternative.text);
         const p = document.createElement("span");
         p.className = "alt-p";
-        p.textContent = typeof alternative.logprob === "number" ? percent(alternative.logprob) : "?";
+        p.textContent = typeof alternative.logprob === "number" ? Odds.percent(alternative.logprob) : "?";
         const bar = document.createElement("span");
         bar.className = "alt-bar";
         bar.style.width = Math.max(1, Math.round(Math.exp(alternative.logprob || -99) * 100)) + "%";
