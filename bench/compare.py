@@ -15,7 +15,7 @@ import json
 import httpx
 from httpx_sse import aconnect_sse
 
-from .clients import MODEL, PlaygroundSocket, close_sockets, direct_client, open_sockets
+from .clients import MODEL, STAMP, PlaygroundSocket, close_sockets, direct_client, open_sockets
 from .stats import percentile
 from .upstream import now_us
 
@@ -28,21 +28,40 @@ def _body(tokens: int) -> dict:
     return {"model": MODEL, "prompt": "Count", "stream": True, "max_tokens": tokens}
 
 
-async def _direct_first_token(client: httpx.AsyncClient, base_url: str, extra: dict) -> float:
-    """Milliseconds from sending to the first token, read straight from the upstream."""
+async def _direct_first_token(
+    client: httpx.AsyncClient, base_url: str, extra: dict, legs: list | None = None
+) -> float:
+    """Milliseconds from sending to the first token, read straight from the upstream (and,
+    added to legs, from sending to the upstream's writing it, and from then to reading it)."""
     submitted = now_us()
     async with aconnect_sse(
         client, "POST", f"{base_url}/completions", json={**_body(TOKENS), **extra}
     ) as source:
         async for event in source.aiter_sse():
             choices = json.loads(event.data).get("choices") or [] if event.data != "[DONE]" else []
-            if any(choice.get("text") for choice in choices):
-                return (now_us() - submitted) / 1000
+            text = next((choice["text"] for choice in choices if choice.get("text")), "")
+            if text:
+                received = now_us()
+                _add_legs(legs, submitted, text, received)
+                return (received - submitted) / 1000
     raise RuntimeError("A direct stream ended without a token.")
 
 
+def _add_legs(legs: list | None, submitted: int, text: str, received: int) -> None:
+    """The two legs of a first token: submit to the upstream's write (the stamp in its
+    text), and that write to the client's reading it; milliseconds."""
+    stamp = STAMP.search(text)
+    if legs is not None and stamp:
+        written = int(stamp.group(2))
+        legs.append(((written - submitted) / 1000, (received - written) / 1000))
+
+
 async def _first_tokens(
-    socket: PlaygroundSocket, message: dict, runs: int, started: list[float] | None = None
+    socket: PlaygroundSocket,
+    message: dict,
+    runs: int,
+    started: list[float] | None = None,
+    legs: list | None = None,
 ) -> list[float]:
     """Sends a run or compare message; milliseconds from sending to each run's first token
     (and to its run.started or compare.started frame, added to `started`). Then stops them
@@ -57,6 +76,7 @@ async def _first_tokens(
         elif frame["type"] == "delta" and frame["run"] not in firsts:
             if frame["choices"].get("0"):
                 firsts[frame["run"]] = (received - submitted) / 1000
+                _add_legs(legs, submitted, frame["choices"]["0"], received)
         elif frame["type"] in ("error", "form.invalid", "compare.invalid"):
             raise RuntimeError(f"The playground refused the message: {frame}")
     await socket.ws.send(json.dumps({"action": "stop"}))
@@ -104,13 +124,22 @@ async def compare_first_tokens(bench, figure) -> None:
                 direct_single, single, direct_columns, columns = [], [], [], []
                 single_started: list[float] = []
                 compare_started: list[float] = []
+                # (to the upstream's write, from it to the reader) of each first token.
+                legs: dict[str, list] = {"ds": [], "s": [], "dc": [], "c": []}
                 for _ in range(bench.sizes.compare_runs):
-                    direct_single.append(await _direct_first_token(client, base_url, extra))
-                    single += await _first_tokens(socket, run, 1, single_started)
-                    direct_columns += await asyncio.gather(
-                        *(_direct_first_token(client, base_url, extra) for _ in range(COLUMNS))
+                    direct_single.append(
+                        await _direct_first_token(client, base_url, extra, legs["ds"])
                     )
-                    columns += await _first_tokens(socket, compare, COLUMNS, compare_started)
+                    single += await _first_tokens(socket, run, 1, single_started, legs["s"])
+                    direct_columns += await asyncio.gather(
+                        *(
+                            _direct_first_token(client, base_url, extra, legs["dc"])
+                            for _ in range(COLUMNS)
+                        )
+                    )
+                    columns += await _first_tokens(
+                        socket, compare, COLUMNS, compare_started, legs["c"]
+                    )
                 single_added = percentile(single, 50) - percentile(direct_single, 50)
                 column_added = percentile(columns, 50) - percentile(direct_columns, 50)
                 single_metric.values.append(single_added)
@@ -126,6 +155,16 @@ async def compare_first_tokens(bench, figure) -> None:
                         "compare_column_p99_ms": percentile(columns, 99),
                         "submit_to_run_started_p50_ms": percentile(single_started, 50),
                         "submit_to_compare_started_p50_ms": percentile(compare_started, 50),
+                        **{
+                            f"{name}_{leg}_p50_ms": percentile([pair[i] for pair in legs[key]], 50)
+                            for key, name in (
+                                ("ds", "direct_single"),
+                                ("s", "single_run"),
+                                ("dc", "direct_4_at_once"),
+                                ("c", "compare_column"),
+                            )
+                            for i, leg in enumerate(("to_upstream", "from_upstream"))
+                        },
                     }
                 )
     finally:

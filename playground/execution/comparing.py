@@ -29,7 +29,7 @@ from playground.sessions.state import (
 )
 
 from .fanout import plan_requests, sent_requests
-from .launch import find_or_start_session, new_run
+from .launch import find_or_start_session, new_run, save_form_state
 from .limits import refusal_to_start
 
 MIN_COLUMNS = 2
@@ -86,19 +86,25 @@ def launch_comparison(user, message: dict) -> ComparisonLaunch:
     if session is None or session.pk is None:
         return ComparisonLaunch(error="No such session: it was deleted, or it is not yours.")
     base = form_data_from_message({k: v for k, v in message.items() if k != "columns"})
-    try:
-        # The form as typed is kept, as for a run, whatever the columns say.
-        save_state(session, base, user)
-    except UnsavableState as exc:
-        return ComparisonLaunch(error=str(exc))
-    base_state = session_state(session)
+    # Each provider is looked up once, for every column and for the session's form.
+    providers: dict = {}
     forms = []
     invalid: dict[int, dict] = {}
-    for index, form in enumerate(_column_forms(base, columns, user)):
+    for index, form in enumerate(_column_forms(base, columns, user, providers)):
         if form.is_valid():
             forms.append(form)
         else:
             invalid[index] = dict(form.errors)
+    try:
+        # The form as typed is kept, as for a run, whatever the columns say.
+        if base.get("provider", "") in providers:
+            save_form_state(session, base, providers[base.get("provider", "")], user)
+        else:
+            save_state(session, base, user)
+    except UnsavableState as exc:
+        return ComparisonLaunch(error=str(exc))
+    # What each column's run keeps for Restore: the form with the column's changes.
+    base_state = {**session_state(session), **parameters_from_data(base)}
     placement = PlacementForm(
         base,
         runs=Run.objects.filter(session=session, owner=user),
@@ -114,13 +120,13 @@ def launch_comparison(user, message: dict) -> ComparisonLaunch:
     planned = []
     # Columns often share a provider and model: each is looked up once.
     quirks_of: dict[tuple[int, str], list[str]] = {}
-    for form in forms:
+    for form, column in zip(forms, columns, strict=True):
         provider, model = form.cleaned_data["provider"], form.cleaned_data["model"]
         if (provider.pk, model) not in quirks_of:
             quirks_of[provider.pk, model] = capabilities_for(provider, model).quirks()
         body = build_request_body(form.cleaned_data)
         try:
-            state = _state_of(base_state, form.data)
+            state = _state_of(base_state, form.data, column)
         except UnsavableState as exc:
             return ComparisonLaunch(error=str(exc))
         planned.append((form, provider, body, quirks_of[provider.pk, model], state))
@@ -155,16 +161,16 @@ def launch_comparison(user, message: dict) -> ComparisonLaunch:
     return ComparisonLaunch(comparison=comparison, columns=launched)
 
 
-def _column_forms(base, columns: list[dict], user) -> list[CompletionForm]:
+def _column_forms(base, columns: list[dict], user, providers: dict) -> list[CompletionForm]:
     """Each column's completion form, bound to the session's form with the column's changes,
     and filled as a run's form is (each column sends the prompt with its {{variables}}).
 
     Made once and bound again for each column: making the form (its two dozen fields) took
     as long as validating it, and it comes before any column's first token (bench, figure
     11). The fields keep nothing of a validation; each form keeps its own data, errors and
-    cleaned data. The providers are looked up once for all the columns.
+    cleaned data. The providers are looked up once for all the columns, into `providers`.
     """
-    made = CompletionForm(base, user=user, fill_variables=True, providers={})
+    made = CompletionForm(base, user=user, fill_variables=True, providers=providers)
     forms = []
     for column in columns:
         data = base.copy()
@@ -174,12 +180,12 @@ def _column_forms(base, columns: list[dict], user) -> list[CompletionForm]:
     return forms
 
 
-def _state_of(base_state: dict, data) -> dict:
-    """The form as this column has it, for its run's Restore: the session's, with the
-    column's changes (the session keeps the form as typed)."""
+def _state_of(base_state: dict, data, column: dict) -> dict:
+    """The form as this column has it, for its run's Restore: the session's form (as
+    posted), with the fields the column changes taken from the column's data."""
     return {
         **base_state,
-        **parameters_from_data(data),
+        **parameters_from_data(data, posted=column),
         "provider": data.get("provider", ""),
         "model": data.get("model", ""),
     }

@@ -11,6 +11,7 @@ from playground.completions.messages import form_data_from_message
 from playground.completions.request_body import build_request_body
 from playground.ids import parse_id
 from playground.providers.capabilities import capabilities_for
+from playground.providers.models import Provider
 from playground.runs.models import Run
 from playground.runs.tree import PlacementForm
 from playground.sessions.models import PlaygroundSession
@@ -41,8 +42,9 @@ def find_or_start_session(user, session_id) -> PlaygroundSession | None:
     return PlaygroundSession.objects.owned_by(user).filter(pk=pk).first()
 
 
-def save_form_state(session, data: MultiValueDict, form: CompletionForm, user) -> None:
-    """save_state(), without looking the provider up again: the form has, by the same rules.
+def save_form_state(session, data: MultiValueDict, provider: Provider | None, user) -> None:
+    """save_state(), with the posted provider already looked up by a form (None: it is not
+    one of the user's usable providers), so that it is not looked up again.
 
     save_state() sets the provider when the posted id is one of the user's usable
     providers; the form's provider field is that very lookup (Provider.usable_by).
@@ -51,8 +53,8 @@ def save_form_state(session, data: MultiValueDict, form: CompletionForm, user) -
     state = data.copy()
     state.pop("provider", None)
     save_state(session, state, user)
-    if provider_id.isdigit() and form.cleaned_data.get("provider") is not None:
-        session.provider = form.cleaned_data["provider"]
+    if provider_id.isdigit() and provider is not None:
+        session.provider = provider
 
 
 def launch_run(user, message: dict) -> Launch:
@@ -69,7 +71,7 @@ def launch_run(user, message: dict) -> Launch:
     valid = form.is_valid()
     try:
         # The form is saved even when it is invalid: what the user typed is never lost.
-        save_form_state(session, data, form, user)
+        save_form_state(session, data, form.cleaned_data.get("provider"), user)
     except UnsavableState as exc:
         if session.pk is None:
             session.save()

@@ -7,6 +7,7 @@ checkbox, a list of strings for stop, [token, bias] pairs for logit_bias.
 """
 
 import json
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
@@ -123,9 +124,15 @@ def parameters_schema() -> dict:
     }
 
 
-def parameters_from_data(data: MultiValueDict) -> dict:
-    """The parameters as typed in a form's post, checked so that the database can keep them."""
-    return {p.name: _checked(p, p.typed_value(data)) for p in saved_parameters()}
+def parameters_from_data(data: MultiValueDict, posted: Iterable[str] | None = None) -> dict:
+    """The parameters as typed in a form's post, checked so that the database can keep them;
+    given posted (names a post may set), only the parameters posted under any of them."""
+    names = None if posted is None else set(posted)
+    return {
+        p.name: _checked(p, p.typed_value(data))
+        for p in saved_parameters()
+        if names is None or not names.isdisjoint(p.posted_names)
+    }
 
 
 def _apply(session, data: MultiValueDict, user, keep_document: bool = False) -> None:

@@ -97,6 +97,15 @@ async def test_three_columns_stream_at_once_each_as_a_run_of_the_comparison(
     ]
     assert stored[0].form_state["temperature"] == "0.2"
     assert stored[1].form_state["seed"] == "7"
+    # Each keeps only its own changes over the session's form.
+    assert stored[1].form_state["temperature"] == stored[2].form_state["temperature"] == ""
+    assert stored[0].form_state["seed"] == stored[2].form_state["seed"] == ""
+    assert stored[2].form_state["max_tokens"] == "3" != stored[0].form_state["max_tokens"]
+    assert [r.form_state["model"] for r in stored] == ["m-a", "m-b", "m-c"]
+    assert {r.form_state["prompt"] for r in stored} == {"Rain"}
+    # The session keeps the form as typed, with its provider.
+    await session.arefresh_from_db()
+    assert session.provider_id == alice_provider.pk and session.prompt == "Rain"
 
 
 async def test_a_failing_column_leaves_the_others_alone(
