@@ -215,14 +215,30 @@ def _records(run: DatasetRun) -> Iterator[tuple[DatasetResult, dict]]:
         yield result, record
 
 
+# What a spreadsheet reads as the start of a formula in a cell of text (OWASP's list for
+# CSV injection): a model's output may start so, and would then run when the file is opened.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value):
+    """A value for the results CSV: text a spreadsheet would take for a formula gets a
+    leading ' (shown as text, not run); numbers, including negative ones, stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(run: DatasetRun) -> str:
-    """One line per row and column: the row's values, then what came back."""
+    """One line per row and column: the row's values, then what came back. A report for
+    spreadsheets, so no cell of text starts a formula (spreadsheet_cell); the JSONL is exact."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([*run.dataset.columns, *EXPORT_FIELDS])
     for result, record in _records(run):
         values = [result.row.values.get(name, "") for name in run.dataset.columns]
-        writer.writerow([*values, *("" if v is None else v for v in record.values())])
+        writer.writerow([spreadsheet_cell(v) for v in (*values, *record.values())])
     return out.getvalue()
 
 

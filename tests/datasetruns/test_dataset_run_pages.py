@@ -168,6 +168,27 @@ def test_it_exports_csv_and_jsonl(alice_client, finished_run):
     assert records[2]["usage"]["total_tokens"] == 7
 
 
+def test_no_cell_of_the_csv_starts_a_spreadsheet_formula(
+    alice, alice_client, upstream, capitals_session
+):
+    # A model's output, and a row's values, as a spreadsheet would run them.
+    upstream.respond_with(lambda body: Reply(completion_response(['=HYPERLINK("http://x")'])))
+    dataset = make_dataset(
+        alice, columns=("city", "expected"), rows=[{"city": "@SUM(A1)", "expected": "-3"}]
+    )
+    run = lifecycle.start(alice, dataset, capitals_session).run
+
+    text = alice_client.get(f"/dataset-runs/{run.pk}/export.csv").content.decode()
+    [line] = list(csv.DictReader(io.StringIO(text)))
+
+    assert line["output"] == """'=HYPERLINK("http://x")"""
+    assert (line["city"], line["expected"]) == ("'@SUM(A1)", "'-3")
+    assert line["completion_tokens"].isdigit()
+    # The JSONL keeps them as they are.
+    text = alice_client.get(f"/dataset-runs/{run.pk}/export.jsonl").content.decode()
+    assert json.loads(text)["output"] == '=HYPERLINK("http://x")'
+
+
 def test_it_opens_a_cell_as_a_session(alice_client, finished_run):
     result = finished_run.results.get(row_index=1)
 
