@@ -117,6 +117,7 @@
       stopButton.disabled = false;
       runButton.disabled = true;
       shown.layout(frame.columns);
+      listComparison(frame);
       say("Streaming " + frame.columns.length + " columns.");
       options.onStart();
     }
@@ -154,7 +155,7 @@
       return true;
     }
 
-    // An earlier comparison, chosen from the list: its columns' settings and its results.
+    // A comparison of the session, chosen from the list: its columns' settings and its results.
     function showComparison(data) {
       columnBoxes().forEach((box) => box.remove());
       for (const column of data.columns) addColumn(column);
@@ -162,14 +163,24 @@
       say("The comparison of " + new Date(data.created_at).toLocaleString() + ".");
     }
     const history = document.getElementById("compare-history");
-    if (history) {
-      history.addEventListener("change", async () => {
-        if (going || pending) return say("Wait for the comparison going to end.");
-        const url = history.dataset.url.replace("/0/", "/" + encodeURIComponent(history.value) + "/");
-        const response = await fetch(url, { credentials: "same-origin" });
-        if (!response.ok) return say("That comparison could not be loaded (the server answered " + response.status + ").");
-        showComparison(await response.json());
-      });
+    history.addEventListener("change", async () => {
+      if (going || pending) return say("Wait for the comparison going to end.");
+      const url = history.dataset.url.replace("/0/", "/" + encodeURIComponent(history.value) + "/");
+      const response = await fetch(url, { credentials: "same-origin" });
+      if (!response.ok) return say("That comparison could not be loaded (the server answered " + response.status + ").");
+      showComparison(await response.json());
+    });
+
+    // A comparison started here goes first in the list, as the server lists it after a reload
+    // (its time in UTC, then each column's model); the list shows once it has two.
+    function listComparison(frame) {
+      const option = document.createElement("option");
+      option.value = String(frame.comparison);
+      option.textContent = frame.created_at.slice(0, 19).replace("T", " ") + ": " +
+        frame.columns.map((column) => column.model).join(", ");
+      history.prepend(option);
+      history.value = option.value;
+      history.closest(".compare-history").hidden = history.options.length < 2;
     }
 
     // --- Start -------------------------------------------------------------------------------

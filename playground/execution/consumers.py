@@ -286,6 +286,7 @@ class PlaygroundConsumer(ClosesWhenAccessEnds, LeanDispatch, AsyncJsonWebsocketC
                 "type": "compare.started",
                 "comparison": comparison.pk,
                 "session": comparison.session_id,
+                "created_at": comparison.created_at.isoformat(),
                 "columns": [
                     {
                         "run": column.run.pk,

@@ -1,6 +1,8 @@
 """A comparison's columns as the session page shows them (static/compare.js): live, each
 column's figures when it ends; after a reload, the newest comparison as it ended."""
 
+from django.db.models import Prefetch
+
 from . import tree
 from .models import Comparison, Run
 
@@ -61,12 +63,16 @@ def comparison_view(comparison: Comparison, shown: set[int] | None = None) -> di
 
 
 def comparison_choices(session) -> list[dict]:
-    """The session's comparisons, newest first, for the panel's list: when, and of what."""
+    """The session's comparisons, newest first, for the panel's list: when, and of what (each
+    column's model as its run had it, as compare.started says it to the page)."""
+    comparisons = Comparison.objects.filter(session=session).prefetch_related(
+        Prefetch("runs", queryset=Run.objects.order_by("column").only("comparison", "model"))
+    )
     return [
         {
             "id": comparison.pk,
             "created_at": comparison.created_at,
-            "models": [column.get("model", "") for column in comparison.columns],
+            "models": [run.model for run in comparison.runs.all()],
         }
-        for comparison in Comparison.objects.filter(session=session)
+        for comparison in comparisons
     ]

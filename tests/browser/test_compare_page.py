@@ -97,13 +97,23 @@ def test_three_columns_stream_side_by_side_and_show_where_they_depart(alice_page
         re.compile("at token 2")
     )
 
-    # A second comparison, of two columns; after a reload the first can be shown again.
+    # One comparison: no list of earlier ones yet.
+    history = page.get_by_label("Comparisons in this session")
+    expect(history).to_be_hidden()
+    # A second comparison, of two columns: the list shows at once, newest first and chosen,
+    # as it does after a reload; from it the first can be shown again.
     page.locator(".compare-column").nth(2).get_by_role("button", name="Remove").click()
     page.get_by_role("button", name="Compare", exact=True).click()
     expect(page.locator("#compare-status")).to_have_text("Done: 2 columns.")
+    expect(history).to_be_visible()
+    live_labels = history.locator("option").all_text_contents()
+    assert len(live_labels) == 2
+    assert live_labels[0].endswith(": fake-model, fake-model")
+    assert live_labels[1].endswith(": fake-model, fake-model, fake-model")
+    expect(history).to_have_value(history.locator("option").nth(0).get_attribute("value"))
     page.reload()
     expect(page.locator(".compare-result")).to_have_count(2)
-    history = page.get_by_label("Show an earlier comparison")
+    assert history.locator("option").all_text_contents() == live_labels
     history.select_option(index=1)
     expect(page.locator(".compare-result")).to_have_count(3)
     expect(page.locator(".compare-column")).to_have_count(3)
