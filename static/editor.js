@@ -339,17 +339,6 @@
       return looks;
     }
 
-    function piecesFromLooks(text, looks) {
-      const list = [];
-      let at = 0;
-      for (const [look, size] of looks) {
-        list.push({ look, text: text.slice(at, at + size) });
-        at += size;
-      }
-      if (at < text.length) list.push({ look: "p", text: text.slice(at) });
-      return list;
-    }
-
     function remember() {
       looksInput.value = JSON.stringify(looksOf(pieces));
     }
@@ -382,53 +371,13 @@
     });
 
     // --- Loading a node ----------------------------------------------------------------------
-    // The prompt's generated stretches, cut into the tokens the node's ancestors generated
-    // there (runs/tree.py inherited_tokens: [offset, node, k, text, logprob, top]), each
-    // with its odds and its place in the tree, to branch from as from any token.
-    function withInheritedTokens(prompt, tokens) {
-      if (!tokens || !tokens.length) return prompt;
-      const out = [];
-      let at = 0;
-      let t = 0;
-      for (const piece of prompt) {
-        const end = at + piece.text.length;
-        let cursor = at;
-        while (t < tokens.length && tokens[t][0] < end) {
-          const [offset, node, k, text, lp, top] = tokens[t];
-          t += 1;
-          if (piece.look !== "g" || offset < cursor || offset + text.length > end) continue;
-          if (offset > cursor) out.push({ look: "g", text: piece.text.slice(cursor - at, offset - at) });
-          out.push({ look: "g", text, lp, top, node, tok: k });
-          cursor = offset + text.length;
-        }
-        if (cursor === at) out.push(piece);
-        else if (cursor < end) out.push({ look: piece.look, text: piece.text.slice(cursor - at) });
-        at = end;
-      }
-      return out;
-    }
-
     function show(doc) {
       current = doc;
-      const prompt = piecesFromLooks(doc.prompt + doc.suffix, doc.looks);
-      const before = [];
-      const after = [];
-      let at = 0;
-      for (const piece of prompt) {
-        const end = at + piece.text.length;
-        if (end <= doc.prompt.length) before.push(piece);
-        else if (at >= doc.prompt.length) after.push(piece);
-        else {
-          before.push({ look: piece.look, text: piece.text.slice(0, doc.prompt.length - at) });
-          after.push({ look: piece.look, text: piece.text.slice(doc.prompt.length - at) });
-        }
-        at = end;
-      }
-      const generated = doc.tokens
-        ? doc.tokens.map(([text, lp, top], k) => ({ look: "g", text, lp, top, node: doc.node, tok: k }))
-        : doc.text ? [{ look: "g", text: doc.text, node: doc.node }] : [];
+      // The prompt's tokens that the node's ancestors generated keep their odds and their
+      // place in the tree, to branch from as from any token (common.js DocumentPieces).
+      const { before, generated, after } = DocumentPieces.split(doc);
       const shownBefore = { pieces, text: shown };
-      pieces = [...withInheritedTokens(before, doc.prompt_tokens), ...generated, ...after];
+      pieces = [...before, ...generated, ...after];
       const text = doc.prompt + doc.text + doc.suffix;
       // The same text as streamed: the textarea is not laid out again for nothing.
       if (textarea.value !== text) textarea.value = text;
@@ -650,7 +599,7 @@
       redo.push(current.node);
       const node = nodeById(current.node);
       const doc = current;
-      pieces = piecesFromLooks(doc.prompt + doc.suffix, doc.looks);
+      pieces = DocumentPieces.fromLooks(doc.prompt + doc.suffix, doc.looks);
       textarea.value = doc.prompt + doc.suffix;
       shown = textarea.value;
       textarea.setSelectionRange(doc.prompt.length, doc.prompt.length);
@@ -690,7 +639,7 @@
     function prepare(fields) {
       if (!fields.replace) return;
       const text = fields.prompt + fields.suffix;
-      pieces = fields.pieces || piecesFromLooks(text, JSON.parse(fields.looks));
+      pieces = fields.pieces || DocumentPieces.fromLooks(text, JSON.parse(fields.looks));
       textarea.value = text;
       shown = text;
       renderAll();
@@ -976,7 +925,7 @@
       }
     });
     if (probabilities) setTintMode(tintMode);
-    pieces = piecesFromLooks(textarea.value, JSON.parse(looksInput.value || "[]"));
+    pieces = DocumentPieces.fromLooks(textarea.value, JSON.parse(looksInput.value || "[]"));
     if (nodeInput.value && !nodeById(nodeInput.value)) nodeInput.value = "";
     renderAll();
     renderTree();

@@ -182,29 +182,24 @@ function SharedTree(root) {
     return element;
   }
 
-  // The document: its prompt and suffix in their looks, around `generated` (an element).
+  // A piece of a node's document (common.js DocumentPieces): a token tinted by its odds,
+  // or text in its look.
+  function pieceSpan(piece) {
+    return piece.tok === undefined ? span(piece.look, piece.text) : tokenSpan([piece.text, piece.lp, piece.top]);
+  }
+
+  // The document: its prompt (with the odds of what its ancestors generated) and suffix in
+  // their looks, around `generated` (an element).
   function show(doc, generated) {
-    const whole = doc.prompt + doc.suffix;
-    const before = [];
-    const after = [];
-    let at = 0;
-    for (const [look, size] of doc.looks) {
-      const piece = whole.slice(at, at + size);
-      const cut = Math.max(0, Math.min(size, doc.prompt.length - at));
-      if (cut > 0) before.push(span(look, piece.slice(0, cut)));
-      if (cut < size) after.push(span(look, piece.slice(cut)));
-      at += size;
-    }
-    if (at < whole.length) after.push(span("p", whole.slice(at)));
-    view.replaceChildren(...before, generated, ...after);
+    const { before, after } = DocumentPieces.split(doc);
+    view.replaceChildren(...before.map(pieceSpan), generated, ...after.map(pieceSpan));
     view.hidden = false;
   }
 
   function generatedOf(doc) {
     const generated = document.createElement("span");
     generated.className = "document-generated";
-    if (doc.tokens) generated.append(...doc.tokens.map(tokenSpan));
-    else if (doc.text) generated.append(span("g", doc.text));
+    generated.append(...DocumentPieces.split(doc).generated.map(pieceSpan));
     return generated;
   }
 

@@ -99,6 +99,10 @@ def test_a_viewer_follows_the_presenters_branch_moves_and_forks_at_a_node(
     expect(document.locator(".look-generated")).to_have_text(
         [" <b>at</b>", " falls", " softly", "."]
     )
+    # What the branch's parent generated keeps its odds there, as in the editor; the text
+    # put in (" falls") has none.
+    expect(document.locator(".tok")).to_have_text([" <b>at</b>", " softly", "."])
+    expect(document.locator(".tok").first).to_have_class("look-generated tok p3")
     expect(viewer.locator("#document-caption")).to_contain_text("the presenter's")
     branch_item = viewer.locator(f'#tree [role=treeitem][data-node="{tree["branch"]}:0"]')
     expect(branch_item).to_have_attribute("aria-selected", "true")
@@ -126,7 +130,8 @@ def test_a_viewer_follows_the_presenters_branch_moves_and_forks_at_a_node(
     expect(viewer.locator("#document-caption")).to_contain_text(
         f"Node {latest}:0 (the presenter's)"
     )
-    expect(document.locator(".tok")).to_have_text([" Hail", " stops", "."])
+    # Its prompt still holds what the root generated: those tokens keep their odds too.
+    expect(document.locator(".tok")).to_have_text([" on", " the", " roof", " Hail", " stops", "."])
 
     # The viewer chooses a node of their own and forks there.
     viewer.locator(f'#tree [data-node="{tree["root"]}:1"] > .node-label').click()
