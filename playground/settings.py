@@ -171,6 +171,9 @@ if REDIS_URL:
     RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# The database backend keeps a row per task run: serve deletes finished ones older than this
+# (playground/worker.py prune_task_results), at start and once a day.
+PLAYGROUND_TASK_RESULTS_KEEP_DAYS = env.int("PLAYGROUND_TASK_RESULTS_KEEP_DAYS", default=14)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management import call_command
 
 from playground.child_processes import die_with_parent
 
@@ -48,6 +49,24 @@ def worker_command() -> list[str] | None:
         rq_options = ["--job-class", "django_tasks_rq.Job", "--with-scheduler"]
         return [*django, "rqworker", *rq_options, *queues]
     return None
+
+
+# How often serve deletes the database backend's old finished task results.
+PRUNE_EVERY_SECONDS = 24 * 3600
+
+
+def prune_task_results() -> None:
+    """Deletes the finished task results older than PLAYGROUND_TASK_RESULTS_KEEP_DAYS, on
+    the database backend, which keeps a row for every task it ran: each time slice of a
+    dataset run, each watch of one, each probe. RQ's results expire by themselves."""
+    if settings.TASKS["default"]["BACKEND"] != "django_tasks_db.DatabaseBackend":
+        return
+    call_command(
+        "prune_db_task_results",
+        queue_name="*",
+        min_age_days=settings.PLAYGROUND_TASK_RESULTS_KEEP_DAYS,
+        verbosity=0,
+    )
 
 
 def describe(command: list[str]) -> str:

@@ -9,10 +9,12 @@ import contextlib
 import signal
 import subprocess
 import sys
+import time
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from playground.accounts.first_user import ensure_first_user
 from playground.child_processes import stop_process
@@ -20,7 +22,13 @@ from playground.localmodel.provider import sync_local_provider
 from playground.localmodel.server import LocalModelError, LocalModelServer, model_path
 from playground.sockets.frames import daphne_command
 from playground.startup import prepare_on_start
-from playground.worker import Worker, describe, worker_command
+from playground.worker import (
+    PRUNE_EVERY_SECONDS,
+    Worker,
+    describe,
+    prune_task_results,
+    worker_command,
+)
 
 # How often serve looks at its background workers, to start again one that exited.
 SUPERVISE_SECONDS = 1
@@ -60,8 +68,13 @@ class Command(BaseCommand):
             raise CommandError(f"daphne exited with code {web.returncode}")
 
     def _serve(self, web: subprocess.Popen, workers: list[Worker]) -> None:
-        """Until daphne exits: starts again each worker that exited, and says so."""
+        """Until daphne exits: starts again each worker that exited, and says so; and deletes
+        old finished task results, at start and once a day."""
+        prune_at = time.monotonic()
         while True:
+            if time.monotonic() >= prune_at:
+                self._prune_task_results()
+                prune_at = time.monotonic() + PRUNE_EVERY_SECONDS
             try:
                 web.wait(SUPERVISE_SECONDS)
                 return
@@ -71,6 +84,13 @@ class Command(BaseCommand):
                 news = worker.supervise()
                 if news:
                     self.stderr.write(news)
+
+    def _prune_task_results(self) -> None:
+        try:
+            prune_task_results()
+        except DatabaseError as exc:
+            # The next day's try may reach it; serving goes on.
+            self.stderr.write(f"Could not delete old task results: {exc}")
 
     def _start_workers(self) -> list[Worker]:
         command = worker_command()
