@@ -199,7 +199,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"playground": {"level": env.str("PLAYGROUND_LOG_LEVEL", default="INFO")}},
+    "loggers": {
+        "playground": {"level": env.str("PLAYGROUND_LOG_LEVEL", default="INFO")},
+        # Django's default console handler here wrote every django.* line (a task's state
+        # in the worker's log, a request's error) a second time when DEBUG is on: the
+        # root's handler writes them, once.
+        "django": {"handlers": [], "level": "INFO"},
+    },
 }
 
 # --- The playground's own knobs -------------------------------------------------------
