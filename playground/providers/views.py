@@ -140,6 +140,15 @@ def provider_probe(request, pk):
 
 @login_required
 @require_GET
+def provider_capabilities_panel(request, pk):
+    """The capabilities panel alone: a page with a probe queued asks for it until it ends."""
+    provider = get_object_or_404(Provider.objects.usable_by(request.user), pk=pk)
+    context = _capabilities_context(request, provider)
+    return render(request, "providers/capabilities.html#capabilities", context)
+
+
+@login_required
+@require_GET
 def provider_capabilities(request, pk):
     """What a usable provider honours for ?model= (its default model when blank), as JSON.
 

@@ -13,7 +13,7 @@ from django.test import Client
 
 from playground.providers.models import Provider, ProviderCapabilities
 
-from ..factories import make_user
+from ..factories import make_provider, make_user
 from ..support.live_daphne import free_port
 from .fake_provider import OPENAI, openai_like
 from .test_probe_on_add import provider_data
@@ -70,12 +70,27 @@ def test_the_page_says_the_probe_is_queued_until_the_worker_has_run_it(
     assert "Not probed yet" not in page
     assert upstream.completion_requests == []
 
+    # The panel asks for itself again while the probe waits: no reload needed.
+    panel_url = f"/providers/{provider.pk}/capabilities/panel/"
+    assert f'hx-get="{panel_url}" hx-trigger="every 3s"' in page
+    panel = alice_client.get(panel_url, headers={"HX-Request": "true"}).text
+    assert QUEUED in panel and "every 3s" in panel
+
     run_the_worker()
 
+    panel = alice_client.get(panel_url, headers={"HX-Request": "true"}).text
+    assert QUEUED not in panel and "every 3s" not in panel
+    assert "Most logprobs alternatives per token" in panel
     page = alice_client.get(f"/providers/{provider.pk}/").text
     assert QUEUED not in page
     assert "Most logprobs alternatives per token" in page
     assert ProviderCapabilities.objects.get(provider=provider).results["max_logprobs"]["value"] == 5
+
+
+def test_the_panel_is_only_for_those_who_may_use_the_provider(alice, bob_client, upstream):
+    provider = make_provider(owner=alice, base_url=upstream.base_url)
+
+    assert bob_client.get(f"/providers/{provider.pk}/capabilities/panel/").status_code == 404
 
 
 def test_a_probe_queued_since_keeps_its_mark_when_an_older_one_finishes(
