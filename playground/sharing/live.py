@@ -100,10 +100,15 @@ class ViewerRelay:
     async def send(self, frame: dict) -> None:
         kind = frame.get("type")
         if kind in ("delta", "tokens"):
-            if (self._texts or self._tokens) and frame.get("run") != self._run:
+            run = frame.get("run")
+            # Until what waits is this run's (or nothing): while a send waits on the channel
+            # layer, another run's frames (a comparison's other column) may come in.
+            while (self._texts or self._tokens) and run != self._run:
                 async with self._lock:
-                    await self._send_waiting()
-            self._run = frame.get("run")
+                    if (self._texts or self._tokens) and run != self._run:
+                        await self._send_waiting()
+            # No await from the check to here: what waits is all this run's.
+            self._run = run
             for index, part in frame["choices"].items():
                 if kind == "delta":
                     self._texts.setdefault(index, []).append(part)

@@ -3,7 +3,7 @@ batches a run's delta and tokens frames that come close together."""
 
 import asyncio
 
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 from playground.sharing.live import ViewerRelay, viewers_group
 
@@ -74,3 +74,38 @@ async def test_another_runs_frames_first_send_the_waiting_ones_then_wait_their_t
         delta(2, {"0": "cd"}),
         tokens(2, {"0": [["c", -0.5, None], ["d", -0.5, None]]}),
     ]
+
+
+class YieldingLayer(InMemoryChannelLayer):
+    """The in-memory layer, but group_send gives way to other tasks first, as a send to
+    Redis does while it waits for the network."""
+
+    async def group_send(self, group, message):
+        await asyncio.sleep(0)
+        await super().group_send(group, message)
+
+
+async def test_two_runs_streaming_at_once_keep_their_own_text(settings):
+    # A comparison's columns, presented live: their frames interleave, and a send to the
+    # viewers waits on the network while the other column's frames come in.
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": f"{__name__}.YieldingLayer", "CONFIG": {"capacity": 1000}}
+    }
+    channel = await viewer_channel()
+    relay = ViewerRelay(SESSION)
+
+    async def column(run: int, words: list[str]) -> None:
+        for word in words:
+            await relay.send(delta(run, {"0": word}))
+            await asyncio.sleep(0)
+
+    await asyncio.gather(column(1, [" soft", " rain", "."]), column(2, [" soft", " hail", "!"]))
+    await relay.send({"type": "compare.finished", "comparison": 9})
+    frames = []
+    while not frames or frames[-1]["type"] != "compare.finished":
+        frames += await received(channel, 1)
+
+    texts: dict[int, str] = {}
+    for frame in frames[:-1]:
+        texts[frame["run"]] = texts.get(frame["run"], "") + frame["choices"]["0"]
+    assert texts == {1: " soft rain.", 2: " soft hail!"}
