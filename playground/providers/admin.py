@@ -35,16 +35,8 @@ class ProviderAdmin(admin.ModelAdmin):
     readonly_fields = ["what_it_honours"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["fields"] = [
-            "owner",
-            "name",
-            "base_url",
-            "auth_style",
-            "default_model",
-            "price_prompt_per_million",
-            "price_completion_per_million",
-            "max_concurrency",
-        ]
+        # The model fields of the settings page's form, and the owner (staff choose it).
+        kwargs["fields"] = ["owner", *ProviderForm.Meta.fields]
         return super().get_form(request, obj, change, **kwargs)
 
     @admin.display(description="what it honours")
