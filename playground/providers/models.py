@@ -42,6 +42,19 @@ class ProviderQuerySet(models.QuerySet):
         return usable.filter(system_key=LOCAL_MODEL_KEY).first() or usable.first()
 
 
+def _price_field(label: str, **extra) -> models.DecimalField:
+    """An optional price per million tokens, never negative."""
+    return models.DecimalField(
+        label,
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        **extra,
+    )
+
+
 class Provider(models.Model):
     # No owner means shared: staff manage it in the admin and every user may use it.
     owner = models.ForeignKey(
@@ -61,23 +74,11 @@ class Provider(models.Model):
     default_model = models.CharField(max_length=200, blank=True)
     # Prices per million tokens, in the user's own currency (the page shows the number): a
     # comparison's columns show a cost where both usage and prices are known.
-    price_prompt_per_million = models.DecimalField(
+    price_prompt_per_million = _price_field(
         "price per 1M prompt tokens",
-        max_digits=12,
-        decimal_places=4,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(0)],
         help_text="Optional. With the completion price, runs with usage show their cost.",
     )
-    price_completion_per_million = models.DecimalField(
-        "price per 1M completion tokens",
-        max_digits=12,
-        decimal_places=4,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(0)],
-    )
+    price_completion_per_million = _price_field("price per 1M completion tokens")
     # Marks the provider made from OPENAI_* variables or the local model, so start-up can update it.
     system_key = models.CharField(max_length=50, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
