@@ -2,6 +2,7 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -138,11 +139,25 @@ def provider_probe(request, pk):
     return redirect("provider_list")
 
 
-@login_required
 @require_GET
 def provider_capabilities_panel(request, pk):
-    """The capabilities panel alone: a page with a probe queued asks for it until it ends."""
-    provider = get_object_or_404(Provider.objects.usable_by(request.user), pk=pk)
+    """The capabilities panel alone: a page with a probe queued asks for it until it ends.
+
+    Once the page may no longer see the provider (its login ended, or the provider was
+    deleted or unshared), the page's asking gets a panel that says so, with htmx's "stop
+    polling" status (286): not a 404 every 3 s for ever, nor the login page in the panel.
+    """
+    user = request.user
+    provider = (
+        Provider.objects.usable_by(user).filter(pk=pk).first() if user.is_authenticated else None
+    )
+    if provider is None:
+        if not request.htmx:
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            raise Http404("No such provider.")
+        context = {"pk": pk, "login_ended": not user.is_authenticated}
+        return render(request, "providers/capabilities.html#capabilities-gone", context, status=286)
     context = _capabilities_context(request, provider)
     return render(request, "providers/capabilities.html#capabilities", context)
 

@@ -89,8 +89,38 @@ def test_the_page_says_the_probe_is_queued_until_the_worker_has_run_it(
 
 def test_the_panel_is_only_for_those_who_may_use_the_provider(alice, bob_client, upstream):
     provider = make_provider(owner=alice, base_url=upstream.base_url)
+    panel_url = f"/providers/{provider.pk}/capabilities/panel/"
 
-    assert bob_client.get(f"/providers/{provider.pk}/capabilities/panel/").status_code == 404
+    assert bob_client.get(panel_url).status_code == 404
+    # The page's own asking (htmx) is told to stop (286), with nothing of the provider.
+    asked = bob_client.get(panel_url, headers={"HX-Request": "true"})
+    assert asked.status_code == 286
+    assert "no longer shared with you" in asked.text
+    assert provider.name not in asked.text and "hx-get" not in asked.text
+
+
+def test_a_panel_asking_after_its_login_ended_stops_asking(alice_client, alice_provider):
+    panel_url = f"/providers/{alice_provider.pk}/capabilities/panel/"
+    alice_client.logout()
+
+    asked = alice_client.get(panel_url, headers={"HX-Request": "true"})
+
+    # Not the login page swapped into the panel, nor an error every 3 s for ever.
+    assert asked.status_code == 286
+    assert "Your login has ended" in asked.text and "hx-get" not in asked.text
+    assert alice_provider.name not in asked.text
+    # A browser opening the address itself goes to log in.
+    opened = alice_client.get(panel_url)
+    assert opened.status_code == 302 and opened["Location"].startswith("/accounts/login/")
+
+
+def test_a_panel_whose_provider_was_deleted_stops_asking(alice_client, alice_provider):
+    panel_url = f"/providers/{alice_provider.pk}/capabilities/panel/"
+    alice_provider.delete()
+
+    asked = alice_client.get(panel_url, headers={"HX-Request": "true"})
+
+    assert asked.status_code == 286 and "was deleted" in asked.text
 
 
 def test_a_probe_queued_since_keeps_its_mark_when_an_older_one_finishes(
