@@ -12,6 +12,10 @@
   // options: send(message) → bool, message() → the form's fields with the document as
   // prompt (the run message without its action), formValue(name), onStart(), onEnd(),
   // open(nodeId): shows a node in the editor.
+  //
+  // A column's field follows the form's (it has data-follows-form) until it is changed in
+  // the column: columns start from the form as it is when Compare is pressed, not as the page
+  // loaded it. The columns of a comparison shown from the session keep their own settings.
   function Compare(options) {
     const panel = document.getElementById("compare-panel");
     const columnsBox = document.getElementById("compare-columns");
@@ -31,7 +35,12 @@
       return [...columnsBox.querySelectorAll(".compare-column")];
     }
 
-    function addColumn(values) {
+    function field(box, name) {
+      return box.querySelector('[data-column-field="' + name + '"]');
+    }
+
+    // following: the names of the fields that follow the form's.
+    function addColumn(values, following) {
       if (columnBoxes().length >= MAX_COLUMNS) return null;
       const box = columnTemplate.content.firstElementChild.cloneNode(true);
       const select = box.querySelector('[data-column-field="provider"]');
@@ -39,8 +48,9 @@
         select.append(new Option(option.textContent.trim(), option.value));
       }
       for (const name of FIELDS) {
-        const input = box.querySelector('[data-column-field="' + name + '"]');
+        const input = field(box, name);
         input.value = values[name] === undefined || values[name] === null ? "" : values[name];
+        input.toggleAttribute("data-follows-form", following.includes(name));
       }
       columnsBox.append(box);
       renumber();
@@ -49,20 +59,25 @@
 
     function valuesOf(box) {
       const values = {};
-      for (const name of FIELDS) {
-        values[name] = box.querySelector('[data-column-field="' + name + '"]').value;
-      }
+      for (const name of FIELDS) values[name] = field(box, name).value;
       return values;
+    }
+
+    function following(box) {
+      return FIELDS.filter((name) => field(box, name).hasAttribute("data-follows-form"));
+    }
+
+    function followForm() {
+      for (const box of columnBoxes()) {
+        for (const name of following(box)) field(box, name).value = options.formValue(name);
+      }
     }
 
     function renumber() {
       const boxes = columnBoxes();
       boxes.forEach((box, i) => {
         box.querySelector(".column-number").textContent = String(i + 1);
-        for (const name of FIELDS) {
-          const field = box.querySelector('[data-column-field="' + name + '"]');
-          field.setAttribute("aria-label", "Column " + (i + 1) + " " + name);
-        }
+        for (const name of FIELDS) field(box, name).setAttribute("aria-label", "Column " + (i + 1) + " " + name);
         box.querySelector("[data-column-remove]").disabled = boxes.length <= MIN_COLUMNS;
         box.querySelector("[data-column-duplicate]").disabled = boxes.length >= MAX_COLUMNS;
       });
@@ -73,7 +88,7 @@
       const box = event.target.closest(".compare-column");
       if (!box) return;
       if (event.target.closest("[data-column-duplicate]")) {
-        const copy = addColumn(valuesOf(box));
+        const copy = addColumn(valuesOf(box), following(box));
         if (copy) box.after(copy);
         renumber();
       } else if (event.target.closest("[data-column-remove]") && columnBoxes().length > MIN_COLUMNS) {
@@ -83,13 +98,18 @@
     });
     addButton.addEventListener("click", () => {
       const boxes = columnBoxes();
-      addColumn(valuesOf(boxes[boxes.length - 1]));
+      const last = boxes[boxes.length - 1];
+      addColumn(valuesOf(last), following(last));
     });
+    columnsBox.addEventListener("input", (event) => event.target.removeAttribute("data-follows-form"));
+    panel.addEventListener("toggle", () => { if (panel.open) followForm(); });
 
     // --- Sending -----------------------------------------------------------------------------
     function compare() {
       if (going || pending) return;
       columnBoxes().forEach((box) => { box.querySelector(".column-error").textContent = ""; });
+      // The form may have changed without an input event (Restore fills it in, say).
+      followForm();
       const columns = columnBoxes().map(valuesOf);
       if (!options.send({ ...options.message(), action: "compare", columns })) return;
       pending = true;
@@ -158,7 +178,7 @@
     // A comparison of the session, chosen from the list: its columns' settings and its results.
     function showComparison(data) {
       columnBoxes().forEach((box) => box.remove());
-      for (const column of data.columns) addColumn(column);
+      for (const column of data.columns) addColumn(column, []);
       shown.showStored(data);
       say("The comparison of " + new Date(data.created_at).toLocaleString() + ".");
     }
@@ -190,14 +210,15 @@
     } else {
       const first = {};
       for (const name of FIELDS) first[name] = options.formValue(name);
-      addColumn(first);
-      addColumn(first);
+      addColumn(first, FIELDS);
+      addColumn(first, FIELDS);
     }
 
     return {
       started, finished, invalid, refused,
       owns: shown.owns, delta: shown.delta, tokens: shown.tokens,
       columnFinished: shown.columnFinished,
+      followForm,
       focus() {
         panel.open = true;
         const firstField = columnsBox.querySelector("select, input");

@@ -47,6 +47,8 @@
     },
     open: (id) => editor.open(id),
   });
+  // Columns show the form's values as they change, where they follow the form.
+  form.addEventListener("input", () => compare.followForm());
 
   function setRunning(running) {
     runButton.disabled = running;

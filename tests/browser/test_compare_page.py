@@ -130,3 +130,26 @@ def test_a_column_the_form_refuses_is_named_and_nothing_is_sent(alice_page, upst
     expect(columns.nth(1).locator(".column-error")).to_contain_text("temperature")
     expect(page.locator("#compare-status")).to_have_text("Nothing was sent: fix column 2.")
     assert upstream.completion_requests == []
+
+
+def test_columns_follow_the_form_until_changed_in_the_column(alice_page, upstream):
+    # Set after the page loaded, the form's values are what the columns send; a value typed
+    # into a column is that column's own.
+    page = alice_page
+    page.get_by_label("Prompt", exact=True).fill("Once")
+    page.get_by_label("max_tokens", exact=True).fill("12")
+    page.get_by_text("One prompt, 2 to 6 columns").click()
+    columns = page.locator(".compare-column")
+    expect(columns.nth(0).get_by_label("max_tokens")).to_have_value("12")
+    columns.nth(1).get_by_label("max_tokens").fill("3")
+    page.get_by_label("max_tokens", exact=True).fill("9")
+    expect(columns.nth(0).get_by_label("max_tokens")).to_have_value("9")
+    expect(columns.nth(1).get_by_label("max_tokens")).to_have_value("3")
+    columns.nth(0).get_by_role("button", name="Duplicate").click()
+    page.get_by_label("max_tokens", exact=True).fill("10")
+    expect(columns.nth(1).get_by_label("max_tokens")).to_have_value("10")
+    page.get_by_role("button", name="Compare", exact=True).click()
+
+    expect(page.locator("#compare-status")).to_have_text("Done: 3 columns.")
+    sent = sorted(request.body["max_tokens"] for request in upstream.completion_requests)
+    assert sent == [3, 10, 10]
