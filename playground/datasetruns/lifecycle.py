@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
-from playground.datasets.matching import missing_columns
+from playground.datasets.matching import missing_columns, session_variables, variable_columns
 from playground.datasets.models import (
     Dataset,
     DatasetResult,
@@ -68,6 +68,12 @@ def start(
         return Outcome(
             error=f"The dataset has no column for {', '.join(missing)}: "
             "every row would fail. Add the column, or change the prompt."
+        )
+    if not session_variables(session) and (names := variable_columns(dataset)):
+        wanted = ", ".join("{{" + name + "}}" for name in names[:3])
+        return Outcome(
+            error=f"The prompt of {session.display_title} has no {{{{variables}}}}, so every "
+            f"row would send the same prompt. Write the dataset's columns into it: {wanted}."
         )
     state = session_state(session)
     columns = comparison.columns if comparison is not None else [{}]

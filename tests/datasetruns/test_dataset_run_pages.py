@@ -10,7 +10,7 @@ from playground.datasetruns import lifecycle
 from playground.datasets.models import DatasetRun, DatasetRunStatus, ResultStatus
 from playground.sessions.models import PlaygroundSession
 
-from ..factories import make_dataset
+from ..factories import make_dataset, make_session
 from ..fake_upstream import Reply, completion_response
 from .conftest import answer_by_prompt, capital
 
@@ -73,6 +73,26 @@ def test_it_says_why_a_run_cannot_start(alice_client, alice, capitals_session):
         .non_field_errors()[0]
         .startswith("The dataset has no column for city")
     )
+
+
+def test_it_refuses_a_prompt_that_uses_none_of_the_datasets_columns(
+    alice_client, alice, fake_provider
+):
+    # Every row would send the same prompt: a session picked by mistake, most likely.
+    session = make_session(alice, provider=fake_provider, prompt="Tell me a story")
+    dataset = make_dataset(
+        alice, columns=("town", "expected"), rows=[{"town": "Oslo", "expected": "Norway"}]
+    )
+
+    response = alice_client.post(
+        "/dataset-runs/new/", {"dataset": dataset.pk, "session": session.pk}
+    )
+
+    assert response.context["form"].non_field_errors() == [
+        "The prompt of Tell me a story has no {{variables}}, so every row would send the "
+        "same prompt. Write the dataset's columns into it: {{town}}."
+    ]
+    assert not DatasetRun.objects.exists()
 
 
 @pytest.mark.parametrize(
