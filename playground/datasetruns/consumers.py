@@ -12,6 +12,7 @@ reach, and what notices a run whose workers died (lifecycle.ensure_worker).
 import asyncio
 import contextlib
 import logging
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -19,7 +20,7 @@ from channels.layers import InMemoryChannelLayer
 from django.template.loader import render_to_string
 
 from playground.accounts.sockets import ClosesWhenAccessEnds
-from playground.datasets.models import DatasetRun
+from playground.datasets.models import GOING_STATUSES, DatasetRun
 
 from . import lifecycle
 from .progress import PUSH_INTERVAL, Progress, group_name, progress_now
@@ -30,9 +31,9 @@ logger = logging.getLogger(__name__)
 POLL_SECONDS_WITH_PUSHES = 5.0
 
 
-def _render(progress: Progress, run: DatasetRun) -> str:
-    html = render_to_string("datasetruns/detail.html#progress", {"progress": progress, "run": run})
-    return html.strip()
+def _render(progress: Progress, run: DatasetRun, refresh_rows: bool) -> str:
+    context = {"progress": progress, "run": run, "refresh_rows": refresh_rows}
+    return render_to_string("datasetruns/detail.html#progress", context).strip()
 
 
 class DatasetRunConsumer(ClosesWhenAccessEnds, AsyncJsonWebsocketConsumer):
@@ -40,6 +41,9 @@ class DatasetRunConsumer(ClosesWhenAccessEnds, AsyncJsonWebsocketConsumer):
     run: DatasetRun | None = None
     polling: asyncio.Task | None = None
     shown: Progress | None = None
+    # Whether the page shows the rows as they were while the run was going (the page says
+    # which status it rendered them at, in ?rows=): once the run ends, it fetches them again.
+    rows_going = False
 
     def has_access(self, user) -> bool:
         run_id = self.scope["url_route"]["kwargs"]["run_id"]
@@ -52,6 +56,8 @@ class DatasetRunConsumer(ClosesWhenAccessEnds, AsyncJsonWebsocketConsumer):
             await self.close()
             return
         self.run = await database_sync_to_async(DatasetRun.objects.get)(pk=run_id)
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        self.rows_going = query.get("rows", [""])[0] in GOING_STATUSES
         await self.channel_layer.group_add(group_name(run_id), self.channel_name)
         await self.join_user_group()
         await self.accept()
@@ -104,4 +110,7 @@ class DatasetRunConsumer(ClosesWhenAccessEnds, AsyncJsonWebsocketConsumer):
             return
         self.shown = progress
         self.run.status = progress.status
-        await self.send(text_data=_render(progress, self.run))
+        going = progress.status in GOING_STATUSES
+        refresh_rows = self.rows_going and not going
+        self.rows_going = going
+        await self.send(text_data=_render(progress, self.run, refresh_rows))

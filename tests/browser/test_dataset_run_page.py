@@ -69,6 +69,12 @@ def test_a_pasted_dataset_is_run_stopped_resumed_and_exported(
         progress.get_by_role("button", name="Resume").click()
         expect(progress).to_have_attribute("data-status", "finished", timeout=30_000)
         expect(progress.locator(".count-done")).to_have_text(f"{ROWS} done")
+        # The rows and the column's figures, shown as they were while the run went, are
+        # fetched again once it ends: no row is left saying "Pending".
+        expect(page.locator(".run-column-summary")).to_contain_text(f"{ROWS} done, 0 failed")
+        first_row = page.locator(".result-row").first
+        expect(first_row.locator(".choice-text")).to_have_text(" City0ville")
+        expect(page.locator(".result-cell[data-status=pending]")).to_have_count(0)
 
     # Resume ran only the rows that were cancelled: each row went upstream once.
     prompts = [request.body["prompt"] for request in upstream.completion_requests]
