@@ -34,6 +34,15 @@ class ProviderAdmin(admin.ModelAdmin):
     # Measured by the probe, never typed in: Probe now is on the providers page.
     readonly_fields = ["what_it_honours"]
 
+    def get_fields(self, request, obj=None):
+        # The boxes that remove a stored key or headers, only where there is one.
+        removable = ProviderForm.removable(obj)
+        return [
+            name
+            for name in super().get_fields(request, obj)
+            if name not in ProviderForm.STORED.values() or name in removable
+        ]
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         # The model fields of the settings page's form, and the owner (staff choose it).
         kwargs["fields"] = ["owner", *ProviderForm.Meta.fields]

@@ -25,7 +25,7 @@ class ProviderForm(forms.ModelForm):
         label="API key",
         required=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="Stored encrypted and never shown again. Leave blank to keep the current key.",
+        help_text="Stored encrypted and never shown again.",
     )
     clear_api_key = forms.BooleanField(label="Remove the stored key", required=False)
     extra_headers = forms.CharField(
@@ -35,8 +35,7 @@ class ProviderForm(forms.ModelForm):
             attrs={"rows": 3, "placeholder": '{"OpenAI-Organization": "org-…"}'}
         ),
         help_text="A JSON object of header name → value, such as OpenAI-Organization or "
-        "OpenAI-Project. Values are stored encrypted and not shown again; leave blank to keep "
-        "the current headers.",
+        "OpenAI-Project. Values are stored encrypted and not shown again.",
     )
     clear_extra_headers = forms.BooleanField(label="Remove the extra headers", required=False)
 
@@ -53,10 +52,32 @@ class ProviderForm(forms.ModelForm):
         ]
         widgets = {"base_url": forms.URLInput}
 
+    # What is stored, and its box that removes it; left blank, the field keeps it.
+    STORED = {"api_key": "clear_api_key", "extra_headers": "clear_extra_headers"}
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Left out (a script, an older page), it keeps what the provider has.
         self.fields["max_concurrency"].required = False
+        # A provider with no key (a new one) has none to keep or remove: no box, no word of it.
+        for name, remove in self.STORED.items():
+            if name in self.stored(self.instance):
+                self.fields[name].help_text += " Leave blank to keep the current one."
+            elif remove in self.fields:
+                del self.fields[remove]
+
+    @classmethod
+    def stored(cls, provider: Provider | None) -> list[str]:
+        """Which of the key and the extra headers the provider has stored."""
+        if provider is None or provider.pk is None:
+            return []
+        has = {"api_key": provider.has_api_key, "extra_headers": bool(provider.extra_headers)}
+        return [name for name in cls.STORED if has[name]]
+
+    @classmethod
+    def removable(cls, provider: Provider | None) -> list[str]:
+        """The boxes that remove what the provider has stored (the admin lists its fields)."""
+        return [cls.STORED[name] for name in cls.stored(provider)]
 
     def clean_max_concurrency(self):
         value = self.cleaned_data.get("max_concurrency")

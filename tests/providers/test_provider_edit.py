@@ -6,7 +6,7 @@ import pytest
 
 from playground.providers.models import AuthStyle
 
-from ..factories import EXTRA_HEADERS, fake_api_key, make_provider
+from ..factories import EXTRA_HEADERS, fake_api_key, make_provider, make_user
 from .helpers import KEY, assert_no_secret_in, raw_columns
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +129,33 @@ def test_a_rejected_edit_shows_no_secret(alice_client, provider):
     assert_no_secret_in(response)
     provider.refresh_from_db()
     assert json.loads(provider.extra_headers) == EXTRA_HEADERS
+
+
+def test_a_new_provider_has_no_stored_key_to_keep_or_remove(alice_client):
+    content = alice_client.get("/providers/new/").content.decode()
+
+    assert "Remove the stored key" not in content
+    assert "Remove the extra headers" not in content
+    assert "keep the current" not in content
+
+
+def test_only_what_is_stored_can_be_kept_or_removed(alice_client, alice):
+    keyed = make_provider(owner=alice, api_key=fake_api_key(), extra_headers="")
+
+    content = alice_client.get(f"/providers/{keyed.pk}/").content.decode()
+
+    assert "Remove the stored key" in content
+    assert "Stored encrypted and never shown again. Leave blank to keep the current one." in content
+    assert "Remove the extra headers" not in content
+
+
+def test_the_admin_shows_the_remove_boxes_only_for_what_is_stored(db, client, provider):
+    client.force_login(make_user("staff", is_staff=True, is_superuser=True))
+    add = client.get("/admin/providers/provider/add/")
+    change = client.get(f"/admin/providers/provider/{provider.pk}/change/")
+
+    assert add.status_code == 200
+    assert "clear_api_key" not in add.content.decode()
+    assert change.status_code == 200
+    assert 'name="clear_api_key"' in change.content.decode()
+    assert 'name="clear_extra_headers"' in change.content.decode()
