@@ -101,6 +101,7 @@
     if (slot) slot.textContent = "";
   });
 
+  let comparedRuns = []; // the columns' runs of the comparison going, if any
   const handlers = {
     "run.started"(frame) {
       runs.started(frame);
@@ -117,9 +118,15 @@
       if (compare.owns(frame.run)) return compare.tokens(frame);
       editor.tokens(frame);
     },
-    "compare.started": (frame) => compare.started(frame),
+    "compare.started"(frame) {
+      comparedRuns = frame.columns.map((column) => column.run);
+      compare.started(frame);
+    },
     "column.finished": (frame) => compare.columnFinished(frame),
-    "compare.finished": (frame) => compare.finished(frame),
+    "compare.finished"(frame) {
+      compare.finished(frame);
+      runs.columnsEnded(comparedRuns);
+    },
     "compare.invalid": (frame) => compare.invalid(frame),
     "run.finished"(frame) {
       setRunning(false);

@@ -143,11 +143,15 @@
     // text (its buttons), not the thousands of spans.
     const PARSE_SLICE = 100_000; // characters of HTML a task
     const TOKENS_AT_ONCE = 2000;
-    let parsing = null; // {archived}: the card being parsed, if any
-    function showCard(html) {
-      const job = { archived: false };
-      if (parsing) parsing.archived = true;
-      parsing = job;
+    let parsing = null; // {archived}: the live card being parsed, if any
+    // toHistory: the card goes to the top of the history rather than in the live place (a
+    // comparison's column). Resolves once the card is in.
+    function showCard(html, toHistory = false) {
+      const job = { archived: toHistory };
+      if (!toHistory) {
+        if (parsing) parsing.archived = true;
+        parsing = job;
+      }
       // nodes: the parsed HTML's top-level nodes, the card first; whole: htmx may walk it all.
       const put = (nodes, whole) => {
         if (parsing === job) parsing = null;
@@ -171,7 +175,7 @@
         const template = document.createElement("template");
         template.innerHTML = html;
         put([...template.content.childNodes], true);
-        return;
+        return Promise.resolve();
       }
       // A card of thousands of tokens shows its text as one span, at first: a paragraph of
       // 20,000 spans took 150 ms to lay out. Its tokens come back at the click of a button.
@@ -201,7 +205,7 @@
           shown.after(button);
         }
       };
-      (async () => {
+      return (async () => {
         const parsed = document.implementation.createHTMLDocument("");
         parsed.open();
         for await (const text of typeof html === "string" ? [html] : html) {
@@ -223,6 +227,19 @@
     return {
       current: () => currentRun,
       showStored,
+      // A comparison's columns (compare_results.js streamed them) have ended: their stored
+      // cards go to the top of the history in column order, so the last column is on top,
+      // as a reload lists them.
+      async columnsEnded(runIds) {
+        archive();
+        for (const run of runIds) {
+          const response = await fetch(cardUrl(run), {
+            credentials: "same-origin",
+            headers: { "HX-Request": "true" },
+          }).catch(() => null);
+          if (response && response.ok) await showCard(textOf(response), true);
+        }
+      },
       // The line under the streaming card's header ("Stopping…", why it stopped, …).
       say(text) {
         const status = liveRun.querySelector(".run-card.live .live-status");

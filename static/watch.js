@@ -43,6 +43,7 @@
     tree.stop();
   }
 
+  let comparedRuns = []; // the columns' runs of the comparison going, if any
   const handlers = {
     "live.state"(frame) {
       // Each piece of sharing/live_state.html in its place, by id (out of band).
@@ -67,6 +68,7 @@
       tree.tokens(frame);
     },
     "compare.started"(frame) {
+      comparedRuns = frame.columns.map((column) => column.run);
       comparisonBox.hidden = false;
       comparison.layout(frame.columns);
     },
@@ -74,6 +76,7 @@
     "compare.finished"() {
       comparison.markDivergence();
       tree.changed();
+      runs.columnsEnded(comparedRuns);
     },
     "tree.changed"() {
       tree.changed();

@@ -197,5 +197,11 @@ def test_the_viewer_sees_a_presented_comparison_stream_side_by_side(
     expect(shown.nth(1).locator(".result-figures")).to_contain_text("completed")
     # The viewer's columns have no buttons of the presenter's.
     expect(viewer.locator("#shared-comparison button")).to_have_count(0)
+    # Each column's run joins the run records, on both pages, the last column on top.
+    for page in (presenter, viewer):
+        cards = page.locator("#run-history .run-card")
+        expect(cards).to_have_count(2)
+        expect(cards.first.locator(".choice-text")).to_have_text(" soft hail!")
+        expect(page.locator("#no-runs")).to_have_count(0)
     viewer.reload()
     expect(viewer.locator("#shared-comparison .compare-result")).to_have_count(2)
