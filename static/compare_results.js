@@ -108,6 +108,11 @@
       for (const entry of entries.slice(1)) {
         const note = entry.box.querySelector(".result-divergence");
         const textBox = entry.box.querySelector(".result-text");
+        // A column that failed before its first token has nothing to depart with.
+        if (!first.text || !entry.text) {
+          note.textContent = first.text ? "No text to compare with column 1." : "Column 1 has no text to compare with.";
+          continue;
+        }
         if (entry.text === first.text) {
           note.textContent = "Same text as column 1.";
           continue;
@@ -124,7 +129,10 @@
             quoted(entry.tokens[k]) + " where column 1 has " + quoted(first.tokens[k]) + ".";
         } else {
           while (at < entry.text.length && at < first.text.length && entry.text[at] === first.text[at]) at++;
-          note.textContent = "Departs from column 1 at character " + (at + 1) + ".";
+          const where = "at character " + (at + 1);
+          if (at === entry.text.length) note.textContent = "Ends " + where + ", where column 1 goes on.";
+          else if (at === first.text.length) note.textContent = "Goes on " + where + ", where column 1 ends.";
+          else note.textContent = "Departs from column 1 " + where + ".";
         }
         const mark = document.createElement("mark");
         mark.className = "diverges";

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from ..fake_upstream import SSE, completion_chunk
+from ..fake_upstream import SSE, Reply, completion_chunk, token_stream
 
 pytestmark = pytest.mark.browser
 
@@ -67,6 +67,11 @@ def test_three_columns_stream_side_by_side_and_show_where_they_depart(alice_page
     expect(results.nth(1).locator(".result-text")).to_have_text(" The moon sets")
     expect(results.nth(2).locator(".result-text")).to_have_text(" A storm")
     expect(page.locator("#compare-status")).to_have_text("Done: 3 columns.")
+    # Each column's run joins the run records, as a reload lists them: the last column on top.
+    cards = page.locator("#run-history .run-card")
+    expect(cards).to_have_count(3)
+    expect(cards.first.locator(".choice-text")).to_have_text(" A storm")
+    expect(page.locator("#no-runs")).to_have_count(0)
     for result in (results.nth(0), results.nth(1), results.nth(2)):
         expect(result.locator(".result-figures")).to_contain_text("completed · first token")
         expect(result.locator(".result-figures")).to_contain_text("finish_reason: stop")
@@ -153,3 +158,35 @@ def test_columns_follow_the_form_until_changed_in_the_column(alice_page, upstrea
     expect(page.locator("#compare-status")).to_have_text("Done: 3 columns.")
     sent = sorted(request.body["max_tokens"] for request in upstream.completion_requests)
     assert sent == [3, 10, 10]
+
+
+def test_a_failed_column_or_one_that_ends_early_is_told_apart_from_one_that_departs(
+    alice_page, upstream
+):
+    def by_seed(body):
+        if body["seed"] == 2:
+            return Reply({"error": {"message": "The model is overloaded."}}, status=500)
+        words = {
+            1: [" The", " sun", " rises"],
+            3: [" The", " sun"],
+            4: [" The", " sun", " rises", "!"],
+        }
+        return SSE(token_stream(words[body["seed"]], finish_reason="stop"))
+
+    page = alice_page
+    upstream.respond_with(by_seed)
+    page.get_by_label("Prompt", exact=True).fill("Morning:")
+    page.get_by_text("One prompt, 2 to 6 columns").click()
+    columns = page.locator(".compare-column")
+    page.get_by_role("button", name="Add column").click()
+    page.get_by_role("button", name="Add column").click()
+    for index in range(4):
+        columns.nth(index).get_by_label("seed").fill(str(index + 1))
+    page.get_by_role("button", name="Compare", exact=True).click()
+
+    expect(page.locator("#compare-status")).to_have_text("Done: 4 columns.")
+    notes = page.locator(".compare-result .result-divergence")
+    expect(notes.nth(1)).to_have_text("No text to compare with column 1.")
+    expect(notes.nth(2)).to_have_text("Ends at character 9, where column 1 goes on.")
+    expect(notes.nth(3)).to_have_text("Goes on at character 15, where column 1 ends.")
+    expect(page.locator(".compare-result").nth(1)).to_contain_text("The model is overloaded.")
