@@ -162,15 +162,18 @@ def score_changes(before: DatasetRun, after: DatasetRun) -> list[ScoreChange]:
 
 
 def means_side_by_side(before: DatasetRun, after: DatasetRun) -> list[dict]:
-    """Each column of `after`: its label, and each score's mean then and now."""
+    """Each column of `after`: its label, the label of `before`'s column of the same place
+    (None when it has none), and each score's mean then and now."""
     earlier = summaries(before)
     columns = []
     for index, summary in enumerate(summaries(after)):
-        then = {s.name: s.mean for s in earlier[index].scores} if index < len(earlier) else {}
+        then = earlier[index] if index < len(earlier) else None
+        means = {s.name: s.mean for s in then.scores} if then else {}
         columns.append(
             {
                 "label": summary.label,
-                "scores": [(s.name, then.get(s.name), s.mean) for s in summary.scores],
+                "label_before": then.label if then else None,
+                "scores": [(s.name, means.get(s.name), s.mean) for s in summary.scores],
             }
         )
     return columns

@@ -6,8 +6,9 @@ import pytest
 
 from playground.datasetruns import lifecycle
 
+from ..factories import make_session
 from ..fake_upstream import Reply, completion_response
-from .conftest import answer_by_prompt, capital
+from .conftest import PROMPT, answer_by_prompt, capital
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,3 +68,21 @@ def test_another_users_run_is_404(bob_client, alice, upstream, capitals_session,
     second = lifecycle.start(alice, dataset, capitals_session).run
 
     assert bob_client.get(f"/dataset-runs/{second.pk}/against/{first.pk}/").status_code == 404
+
+
+def test_a_column_whose_settings_changed_says_what_they_were(
+    alice, alice_client, upstream, capitals_session, fake_provider, make_capitals
+):
+    # Compared column by column: where the model changed, the page says which it was.
+    upstream.respond_with(answer_by_prompt)
+    dataset = make_capitals(1)
+    before = lifecycle.start(alice, dataset, capitals_session).run
+    other = make_session(alice, provider=fake_provider, prompt=PROMPT, model="other-model")
+    after = lifecycle.start(alice, dataset, other).run
+
+    page = alice_client.get(f"/dataset-runs/{after.pk}/against/{before.pk}/").content.decode()
+
+    assert f"1. {fake_provider.name} · other-model</h3>" in page
+    assert f"Before: {fake_provider.name} · fake-model</p>" in page
+    same = alice_client.get(f"/dataset-runs/{before.pk}/against/{before.pk}/").content.decode()
+    assert "Before:" not in same
