@@ -180,7 +180,7 @@
       columnBoxes().forEach((box) => box.remove());
       for (const column of data.columns) addColumn(column, []);
       shown.showStored(data);
-      say("The comparison of " + new Date(data.created_at).toLocaleString() + ".");
+      say("The comparison of " + shownTime(data.created_at) + " UTC.");
     }
     const history = document.getElementById("compare-history");
     history.addEventListener("change", async () => {
@@ -191,12 +191,17 @@
       showComparison(await response.json());
     });
 
+    // A comparison's time as the list shows it: the server's ISO time (in UTC) to the second.
+    function shownTime(iso) {
+      return iso.slice(0, 19).replace("T", " ");
+    }
+
     // A comparison started here goes first in the list, as the server lists it after a reload
     // (its time in UTC, then each column's model); the list shows once it has two.
     function listComparison(frame) {
       const option = document.createElement("option");
       option.value = String(frame.comparison);
-      option.textContent = frame.created_at.slice(0, 19).replace("T", " ") + ": " +
+      option.textContent = shownTime(frame.created_at) + ": " +
         frame.columns.map((column) => column.model).join(", ");
       history.prepend(option);
       history.value = option.value;

@@ -119,6 +119,10 @@ def test_three_columns_stream_side_by_side_and_show_where_they_depart(alice_page
     page.reload()
     expect(page.locator(".compare-result")).to_have_count(2)
     assert history.locator("option").all_text_contents() == live_labels
+    # The status line gives the comparison's time as the list does, in UTC.
+    expect(page.locator("#compare-status")).to_have_text(
+        f"The comparison of {live_labels[0].split(': ')[0]} UTC."
+    )
     history.select_option(index=1)
     expect(page.locator(".compare-result")).to_have_count(3)
     expect(page.locator(".compare-column")).to_have_count(3)
