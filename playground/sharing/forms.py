@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 
 from .models import SessionShare, Visibility
 from .tree_view import visible_node
@@ -15,12 +16,24 @@ class ShareForm(forms.ModelForm):
         self.fields["team"].queryset = owner.groups.order_by("name")
         self.fields["team"].help_text = "Teams are the groups you belong to."
         self.fields["team"].empty_label = "Choose a team"
+        self.fields["visibility"].help_text = who_opens_links()
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("visibility") == Visibility.TEAM and not cleaned.get("team"):
             self.add_error("team", "Choose the team to share with.")
         return cleaned
+
+
+def who_opens_links() -> str:
+    """Who a share link lets in, as this playground is set up."""
+    if settings.PLAYGROUND_ANONYMOUS_SHARE_LINKS:
+        return "A link opens for anyone who has it, logged in or not."
+    return (
+        "A link opens only for people with an account on this playground: a visitor who "
+        "is not logged in is asked to log in first (PLAYGROUND_ANONYMOUS_SHARE_LINKS lets "
+        "visitors in)."
+    )
 
 
 class ForkForm(forms.Form):

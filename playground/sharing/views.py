@@ -19,6 +19,12 @@ from .live import live_mode_available, public_state, send_to_viewers_now, shown_
 from .models import SessionShare, Visibility, new_token
 from .tree_view import has_choice, visible_node, visible_run, visible_runs
 
+# What a visitor who is not logged in reads on the login page a share link sends them to.
+LOG_IN_TO_OPEN = (
+    "Log in to open the shared session: on this playground, share links are for people "
+    "with an account."
+)
+
 
 def _own_share(request, pk) -> SessionShare:
     session = get_object_or_404(PlaygroundSession.objects.owned_by(request.user), pk=pk)
@@ -114,6 +120,7 @@ def _render_shared(request, share, watch_path, page_path):
 @require_GET
 def shared_session(request, token):
     if not request.user.is_authenticated and not settings.PLAYGROUND_ANONYMOUS_SHARE_LINKS:
+        messages.info(request, LOG_IN_TO_OPEN)
         return redirect_to_login(request.get_full_path())
     share = share_for_token(token, request.user)
     return _render_shared(request, share, f"/ws/watch/{token}/", f"/s/{token}/")

@@ -183,3 +183,22 @@ def test_the_owner_cannot_share_with_a_team_they_are_not_in(alice_client, alice_
 
     assert response.status_code == 200
     assert not SessionShare.objects.filter(session=alice_session, visibility="team").exists()
+
+
+def test_a_visitor_sent_to_log_in_is_told_why(client, link_share):
+    response = client.get(f"/s/{link_share.token}/", follow=True)
+
+    content = response.content.decode()
+    assert "<h1>Log in</h1>" in content
+    assert "Log in to open the shared session" in content
+
+
+def test_the_share_page_says_who_a_link_opens_for(alice_client, alice_session, settings):
+    page = f"/sessions/{alice_session.pk}/share/"
+
+    assert "asked to log in first" in alice_client.get(page).content.decode()
+
+    settings.PLAYGROUND_ANONYMOUS_SHARE_LINKS = True
+    content = alice_client.get(page).content.decode()
+    assert "logged in or not" in content
+    assert "asked to log in first" not in content
