@@ -141,3 +141,24 @@ def test_a_viewer_follows_the_presenters_branch_moves_and_forks_at_a_node(
     assert not viewer.url.endswith(f"/sessions/{shared_session['id']}/")
     expect(viewer.get_by_label("Prompt", exact=True)).to_have_value("Rain <b>at</b> dusk")
     expect(viewer.locator("#tree [role=treeitem]")).to_have_count(2)
+
+
+def test_fork_at_a_node_shows_only_once_a_node_is_chosen(
+    daphne_server, new_context, live_alice, shared_session, tree
+):
+    daphne_server.django(
+        """
+        from playground.sessions.models import PlaygroundSession
+        PlaygroundSession.objects.filter(pk=params["id"]).update(node="")
+        """,
+        id=shared_session["id"],
+    )
+    viewer = new_context(user=daphne_server.create_user("bob")).new_page()
+    viewer.goto(f"/s/{shared_session['token']}/")
+    expect(viewer.locator("#document-caption")).to_have_text("Choose a branch to see its document.")
+    fork = viewer.get_by_role("button", name="Fork at this node")
+    expect(fork).to_be_hidden()
+
+    viewer.locator(f'#tree [data-node="{tree["root"]}:1"] > .node-label').click()
+    expect(viewer.locator("#shared-document")).to_have_text("Rain <b>at</b> dusk")
+    expect(fork).to_be_visible()
