@@ -26,12 +26,17 @@ class Watched:
     def __init__(self, context: BrowserContext):
         self.context = context
         self.console_errors: list[str] = []
+        # What the pages asked for and did not get (the icon a browser asks every site for
+        # is reported only here).
+        self.failed_loads: list[str] = []
         context.add_init_script(RECORD_VIOLATIONS)
         context.on("console", self._on_console)
 
     def _on_console(self, message) -> None:
         if message.type == "error" and "Content Security Policy" in message.text:
             self.console_errors.append(message.text)
+        elif message.type == "error" and "Failed to load resource" in message.text:
+            self.failed_loads.append(f"{message.text} {message.location.get('url')}")
 
     def open(self, url: str) -> Page:
         page = self.context.new_page()
@@ -44,6 +49,7 @@ class Watched:
         ]
         assert violations == []
         assert self.console_errors == []
+        assert self.failed_loads == []
 
 
 def page_violations(page: Page) -> list[str]:
