@@ -55,8 +55,9 @@ def test_a_pasted_dataset_is_run_stopped_resumed_and_exported(
     with running(worker_command(daphne_server), daphne_server, tmp_path / "worker.log"):
         page.get_by_role("button", name="Start the run").click()
         progress = page.locator("#run-progress")
-        # Live: the page is not reloaded while the rows are done.
-        expect(progress).to_have_attribute("data-status", "running")
+        # Live: the page is not reloaded while the rows are done. The worker process has
+        # just been started: on a busy machine it takes more than 5 s to be ready.
+        expect(progress).to_have_attribute("data-status", "running", timeout=30_000)
         expect(progress.locator(".count-done")).to_have_text(re.compile(r"^([4-9]|1\d) done$"))
         progress.get_by_role("button", name="Stop").click()
 
