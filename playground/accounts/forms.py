@@ -50,3 +50,10 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         else:
             throttle.succeeded(attempt)
         return cleaned
+
+
+def choose_among_teams_of(field: forms.ModelChoiceField, user) -> None:
+    """Makes a sharing form's team field offer the teams (groups) user belongs to, by name."""
+    field.queryset = user.groups.order_by("name")
+    field.help_text = "Teams are the groups you belong to."
+    field.empty_label = "Choose a team"

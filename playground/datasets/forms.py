@@ -3,6 +3,7 @@
 from django import forms
 from django.conf import settings
 
+from playground.accounts.forms import choose_among_teams_of
 from playground.sessions.models import PlaygroundSession
 
 from .models import Dataset, Visibility
@@ -110,7 +111,7 @@ class ShareForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Only a team the owner is in.
-        self.fields["team"].queryset = self.instance.owner.groups.all()
+        choose_among_teams_of(self.fields["team"], self.instance.owner)
         self.fields["team"].required = False
 
     def clean(self):

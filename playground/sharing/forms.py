@@ -1,6 +1,8 @@
 from django import forms
 from django.conf import settings
 
+from playground.accounts.forms import choose_among_teams_of
+
 from .models import SessionShare, Visibility
 from .tree_view import visible_node
 
@@ -13,9 +15,7 @@ class ShareForm(forms.ModelForm):
 
     def __init__(self, *args, owner, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = owner.groups.order_by("name")
-        self.fields["team"].help_text = "Teams are the groups you belong to."
-        self.fields["team"].empty_label = "Choose a team"
+        choose_among_teams_of(self.fields["team"], owner)
         self.fields["visibility"].help_text = who_opens_links()
 
     def clean(self):

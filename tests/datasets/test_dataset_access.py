@@ -2,6 +2,7 @@
 teammate, charlie is an outsider."""
 
 import json
+import re
 
 import pytest
 
@@ -111,3 +112,19 @@ def test_a_session_of_another_user_cannot_be_checked(alice_client, bob, dataset)
     session = make_session(bob, prompt="{{secret_name}}")
     page = alice_client.get(f"/datasets/{dataset.pk}/?session={session.pk}").text
     assert "secret_name" not in page
+
+
+def test_the_share_form_offers_the_owners_teams_as_a_session_share_does(
+    alice, alice_client, dataset, team
+):
+    from django.contrib.auth.models import Group
+
+    Group.objects.create(name="Not alice's")
+    alice.groups.add(Group.objects.create(name="Another team of alice's"))
+
+    content = alice_client.get(f"/datasets/{dataset.pk}/").content.decode()
+
+    assert "Teams are the groups you belong to." in content
+    team_field = re.search(r'<select name="team".*?</select>', content, re.S).group(0)
+    offered = re.findall(r"<option[^>]*>([^<]+)</option>", team_field)
+    assert offered == ["Choose a team", "Another team of alice&#x27;s", team.name]
