@@ -4,13 +4,12 @@ from django import forms
 
 from playground.datasets.models import Dataset
 from playground.runs.models import Comparison
-from playground.sessions.models import PlaygroundSession
+from playground.sessions.forms import SessionChoiceField
 
 
 class DatasetRunForm(forms.Form):
     dataset = forms.ModelChoiceField(queryset=Dataset.objects.none())
-    session = forms.ModelChoiceField(
-        queryset=PlaygroundSession.objects.none(),
+    session = SessionChoiceField(
         help_text="Its prompt, with a {{variable}} for each column, and its parameters.",
     )
     with_comparison = forms.BooleanField(
@@ -28,7 +27,7 @@ class DatasetRunForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["dataset"].queryset = Dataset.objects.readable_by(user)
-        self.fields["session"].queryset = PlaygroundSession.objects.owned_by(user)
+        self.fields["session"].offer_sessions_of(user)
 
     def clean(self):
         cleaned = super().clean()

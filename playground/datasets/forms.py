@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 
 from playground.accounts.forms import choose_among_teams_of
-from playground.sessions.models import PlaygroundSession
+from playground.sessions.forms import SessionChoiceField
 
 from .models import Dataset, Visibility
 from .parsing import FORMATS, DatasetError, Table, decode, format_of
@@ -126,8 +126,8 @@ class ShareForm(forms.ModelForm):
 class SessionChoiceForm(forms.Form):
     """A session of the user's, to see which of its variables the dataset has no column for."""
 
-    session = forms.ModelChoiceField(queryset=PlaygroundSession.objects.none(), required=False)
+    session = SessionChoiceField(required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["session"].queryset = PlaygroundSession.objects.owned_by(user)
+        self.fields["session"].offer_sessions_of(user)

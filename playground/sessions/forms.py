@@ -37,3 +37,24 @@ class ImportForm(forms.Form):
             return parse_export(upload.read(limit + 1))
         except InvalidExport as exc:
             raise forms.ValidationError(str(exc)) from exc
+
+
+class SessionChoiceField(forms.ModelChoiceField):
+    """One of the user's sessions, by title; a title that several of them share also gives
+    the session's last change, so that they can be told apart (a fork keeps its title)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(PlaygroundSession.objects.none(), **kwargs)
+        self.repeated: set[str] = set()
+
+    def offer_sessions_of(self, user) -> None:
+        sessions = PlaygroundSession.objects.owned_by(user)
+        self.queryset = sessions
+        titles = [session.display_title for session in sessions.only("title")]
+        self.repeated = {title for title in titles if titles.count(title) > 1}
+
+    def label_from_instance(self, obj) -> str:
+        title = obj.display_title
+        if title in self.repeated:
+            return f"{title} · changed {obj.updated_at:%Y-%m-%d %H:%M} UTC"
+        return title

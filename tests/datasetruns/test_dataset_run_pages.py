@@ -50,6 +50,20 @@ def test_the_form_is_prefilled_from_the_dataset_page(alice_client, make_capitals
     assert f'<option value="{dataset.pk}" selected>' in page
 
 
+def test_sessions_of_one_title_are_told_apart(alice, alice_client, capitals_session, make_capitals):
+    dataset = make_capitals(1)
+    title = capitals_session.display_title
+    fork = make_session(alice, prompt=capitals_session.prompt)
+    PlaygroundSession.objects.filter(pk=fork.pk).update(updated_at="2026-11-02T09:30:00Z")
+    make_session(alice, title="Alone")
+
+    page = alice_client.get(f"/dataset-runs/new/?dataset={dataset.pk}").content.decode()
+
+    assert f'<option value="{fork.pk}">{title} · changed 2026-11-02 09:30 UTC</option>' in page
+    assert f'<option value="{capitals_session.pk}">{title} · changed ' in page
+    assert ">Alone</option>" in page
+
+
 def test_it_refuses_a_session_of_someone_else(bob, bob_client, capitals_session):
     dataset = make_dataset(bob, columns=("city",), rows=[{"city": "Oslo"}])
 
