@@ -41,7 +41,8 @@ class ImportForm(forms.Form):
 
 class SessionChoiceField(forms.ModelChoiceField):
     """One of the user's sessions, by title; a title that several of them share also gives
-    the session's last change, so that they can be told apart (a fork keeps its title)."""
+    the session's number (as in its address) and last change, so that they can be told
+    apart (a fork keeps its title)."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(PlaygroundSession.objects.none(), **kwargs)
@@ -56,5 +57,5 @@ class SessionChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         title = obj.display_title
         if title in self.repeated:
-            return f"{title} · changed {obj.updated_at:%Y-%m-%d %H:%M} UTC"
+            return f"{title} · #{obj.pk}, changed {obj.updated_at:%Y-%m-%d %H:%M} UTC"
         return title

@@ -59,8 +59,9 @@ def test_sessions_of_one_title_are_told_apart(alice, alice_client, capitals_sess
 
     page = alice_client.get(f"/dataset-runs/new/?dataset={dataset.pk}").content.decode()
 
-    assert f'<option value="{fork.pk}">{title} · changed 2026-11-02 09:30 UTC</option>' in page
-    assert f'<option value="{capitals_session.pk}">{title} · changed ' in page
+    changed = "changed 2026-11-02 09:30 UTC"
+    assert f'<option value="{fork.pk}">{title} · #{fork.pk}, {changed}</option>' in page
+    assert f'<option value="{capitals_session.pk}">{title} · #{capitals_session.pk}, ' in page
     assert ">Alone</option>" in page
 
 
