@@ -97,7 +97,14 @@ def dataset_share(request, pk):
     form = ShareForm(request.POST, instance=dataset)
     if form.is_valid():
         form.save()
-        messages.success(request, f"Sharing: {dataset.get_visibility_display()}.")
+        if dataset.team is None:
+            messages.success(request, f"Only you can see “{dataset.name}” now.")
+        else:
+            messages.success(
+                request,
+                f"Shared with {dataset.team.name}: its members can read “{dataset.name}” and "
+                "run over it; only you can change it.",
+            )
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     return redirect("dataset_detail", pk=dataset.pk)

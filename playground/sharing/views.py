@@ -26,6 +26,14 @@ LOG_IN_TO_OPEN = (
 )
 
 
+def _shared_with(share: SessionShare) -> str:
+    if share.visibility == Visibility.LINK:
+        return "Shared by link, read-only: anyone you give the link below to can open it."
+    if share.visibility == Visibility.TEAM and share.team is not None:
+        return f"Shared with {share.team.name}, read-only."
+    return "Only you can see this session now."
+
+
 def _own_share(request, pk) -> SessionShare:
     session = get_object_or_404(PlaygroundSession.objects.owned_by(request.user), pk=pk)
     share, _ = SessionShare.objects.get_or_create(session=session)
@@ -48,7 +56,7 @@ def share_settings(request, pk):
             share.live_since = None
             send_to_viewers_now(share.session_id, {"type": "live.ended"})
         share.save()
-        messages.success(request, f"Visibility: {share.get_visibility_display()}.")
+        messages.success(request, _shared_with(share))
         return redirect("share_settings", pk=pk)
     return render(
         request,

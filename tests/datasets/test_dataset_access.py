@@ -72,9 +72,12 @@ def test_the_owner_shares_with_a_team_of_theirs_only(alice_client, bob, dataset,
     alice_client.post(f"/datasets/{dataset.pk}/share/", {"visibility": "team", "team": other.pk})
     dataset.refresh_from_db()
     assert dataset.visibility == "private"
-    alice_client.post(f"/datasets/{dataset.pk}/share/", {"visibility": "team", "team": team.pk})
+    response = alice_client.post(
+        f"/datasets/{dataset.pk}/share/", {"visibility": "team", "team": team.pk}, follow=True
+    )
     dataset.refresh_from_db()
     assert (dataset.visibility, dataset.team) == ("team", team)
+    assert f"Shared with {team.name}: its members can read" in response.content.decode()
 
 
 def test_it_downloads_csv_and_jsonl(alice_client, dataset):

@@ -26,6 +26,7 @@ def test_the_owner_shares_by_link(alice_client, alice_session):
     assert share.visibility == Visibility.LINK
     assert len(share.token) >= 32
     assert f"/s/{share.token}/" in response.content.decode()
+    assert "Shared by link, read-only" in response.content.decode()
 
 
 def test_a_logged_in_user_reads_the_shared_session(client, bob, link_share, alice_session):
