@@ -29,7 +29,7 @@ class ProviderForm(forms.ModelForm):
     )
     clear_api_key = forms.BooleanField(label="Remove the stored key", required=False)
     extra_headers = forms.CharField(
-        label="extra headers",
+        label="Extra headers",
         required=False,
         widget=WriteOnlyTextarea(
             attrs={"rows": 3, "placeholder": '{"OpenAI-Organization": "org-…"}'}
@@ -115,10 +115,10 @@ class ProviderForm(forms.ModelForm):
         try:
             headers = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"extra headers is not valid JSON: {exc.msg}.") from exc
+            raise forms.ValidationError(f"Extra headers are not valid JSON: {exc.msg}.") from exc
         except (ValueError, RecursionError) as exc:
             # Not a syntax error, so no .msg: an integer of thousands of digits, say.
-            raise forms.ValidationError("extra headers is not valid JSON.") from exc
+            raise forms.ValidationError("Extra headers are not valid JSON.") from exc
         if not isinstance(headers, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
         ):

@@ -86,7 +86,7 @@ def test_it_rejects_a_base_url_that_is_not_http(alice_client):
 def test_it_rejects_extra_headers_that_are_not_json(alice_client):
     response = alice_client.post("/providers/new/", provider_data(extra_headers="Org: x"))
 
-    assert "extra headers is not valid JSON" in response.content.decode()
+    assert "Extra headers are not valid JSON" in response.content.decode()
     assert not Provider.objects.exists()
 
 

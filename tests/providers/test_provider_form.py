@@ -56,7 +56,7 @@ def test_it_rejects_a_base_url_that_is_not_http():
 def test_it_explains_malformed_header_json():
     form = provider_form(extra_headers='{"OpenAI-Organization": }')
 
-    assert error_of(form).startswith("extra headers is not valid JSON:")
+    assert error_of(form).startswith("Extra headers are not valid JSON:")
 
 
 @pytest.mark.parametrize(
@@ -66,7 +66,7 @@ def test_it_refuses_json_that_python_cannot_read(text):
     # Found by tests/fuzz: these raise ValueError or RecursionError, not a JSONDecodeError.
     form = provider_form(extra_headers=text)
 
-    assert error_of(form) == "extra headers is not valid JSON."
+    assert error_of(form) == "Extra headers are not valid JSON."
 
 
 @pytest.mark.parametrize("text", ['["OpenAI-Organization"]', '{"X-Count": 3}', '"org-1"'])
