@@ -102,6 +102,17 @@
       addColumn(valuesOf(last), following(last));
     });
     columnsBox.addEventListener("input", (event) => event.target.removeAttribute("data-follows-form"));
+    // As in the form, a column's new provider brings its default model, which the column
+    // then keeps: the form's model may be one this provider does not serve.
+    columnsBox.addEventListener("change", (event) => {
+      if (event.target.dataset.columnField !== "provider") return;
+      const option = [...providerOptions.options].find((o) => o.value === event.target.value);
+      const model = field(event.target.closest(".compare-column"), "model");
+      if (option && option.dataset.defaultModel) {
+        model.value = option.dataset.defaultModel;
+        model.removeAttribute("data-follows-form");
+      }
+    });
     panel.addEventListener("toggle", () => { if (panel.open) followForm(); });
 
     // --- Sending -----------------------------------------------------------------------------
@@ -148,7 +159,7 @@
       runButton.disabled = false;
       stopButton.disabled = true;
       shown.markDivergence();
-      say("Done: " + shown.size() + " columns.");
+      say("Done: " + shown.summary());
       options.onEnd();
     }
 

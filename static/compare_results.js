@@ -87,6 +87,7 @@
       const entry = shown.get(frame.run);
       if (!entry) return;
       entry.done = true;
+      entry.status = frame.status;
       const box = entry.box;
       box.dataset.status = frame.status;
       box.querySelector(".result-figures").textContent = figuresText(frame);
@@ -154,9 +155,21 @@
       markDivergence();
     }
 
+    // "3 columns." when every column completed, else how many ended which way:
+    // "4 columns: 3 completed, 1 failed."
+    function summary() {
+      const counts = new Map();
+      for (const entry of shown.values()) {
+        const status = entry.status || "not finished";
+        counts.set(status, (counts.get(status) || 0) + 1);
+      }
+      const size = shown.size + " column" + (shown.size === 1 ? "" : "s");
+      if (counts.size === 1 && counts.has("completed")) return size + ".";
+      return size + ": " + [...counts].map(([status, n]) => n + " " + status).join(", ") + ".";
+    }
+
     return {
-      layout, owns, delta, tokens, columnFinished, markDivergence, showStored,
-      size: () => shown.size,
+      layout, owns, delta, tokens, columnFinished, markDivergence, showStored, summary,
     };
   }
 

@@ -164,6 +164,33 @@ def test_columns_follow_the_form_until_changed_in_the_column(alice_page, upstrea
     assert sent == [3, 10, 10]
 
 
+def test_a_columns_provider_brings_its_default_model(
+    daphne_server, new_context, live_alice, live_alice_provider, upstream
+):
+    daphne_server.create_provider(
+        live_alice, upstream.base_url, name="Second upstream", default_model="other-model"
+    )
+    page = new_context(user=live_alice).new_page()
+    page.goto("/")
+    expect(page.locator("#socket-state")).to_have_attribute("data-state", "open")
+    page.get_by_label("Prompt", exact=True).fill("Once")
+    page.get_by_text("One prompt, 2 to 6 columns").click()
+    columns = page.locator(".compare-column")
+    expect(columns.nth(1).get_by_label("model")).to_have_value("fake-model")
+
+    columns.nth(1).get_by_label("provider").select_option(label="Second upstream")
+    expect(columns.nth(1).get_by_label("model")).to_have_value("other-model")
+    # The column keeps it: the form's model is the first provider's.
+    page.get_by_label("model", exact=True).fill("fake-model-2")
+    expect(columns.nth(0).get_by_label("model")).to_have_value("fake-model-2")
+    expect(columns.nth(1).get_by_label("model")).to_have_value("other-model")
+    page.get_by_role("button", name="Compare", exact=True).click()
+
+    expect(page.locator("#compare-status")).to_have_text("Done: 2 columns.")
+    sent = sorted(request.body["model"] for request in upstream.completion_requests)
+    assert sent == ["fake-model-2", "other-model"]
+
+
 def test_a_failed_column_or_one_that_ends_early_is_told_apart_from_one_that_departs(
     alice_page, upstream
 ):
@@ -188,7 +215,7 @@ def test_a_failed_column_or_one_that_ends_early_is_told_apart_from_one_that_depa
         columns.nth(index).get_by_label("seed").fill(str(index + 1))
     page.get_by_role("button", name="Compare", exact=True).click()
 
-    expect(page.locator("#compare-status")).to_have_text("Done: 4 columns.")
+    expect(page.locator("#compare-status")).to_have_text("Done: 4 columns: 3 completed, 1 failed.")
     notes = page.locator(".compare-result .result-divergence")
     expect(notes.nth(1)).to_have_text("No text to compare with column 1.")
     expect(notes.nth(2)).to_have_text("Ends at character 9, where column 1 goes on.")
