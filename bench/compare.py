@@ -3,10 +3,11 @@
 Aim: a compare of 4 columns of 200 tokens at 20 ms pacing adds no more to each column's
 time to first token than one run does, within 2 ms at the median. In each repetition, in
 turn: one direct stream and one run through the playground; then 4 direct streams at once
-and a 4-column comparison. "Added" is the playground's p50 minus the direct p50 of the same
-shape, in the same repetition; the figure is the column's added time minus the single
-run's. Once every stream has its first token it is stopped (the playground's) or closed
-(the direct ones): time to first token does not depend on the rest.
+(all timed from when they were asked for, as a comparison's columns are all timed from its
+one message) and a 4-column comparison. "Added" is the playground's p50 minus the direct
+p50 of the same shape, in the same repetition; the figure is the column's added time minus
+the single run's. Once every stream has its first token it is stopped (the playground's)
+or closed (the direct ones): time to first token does not depend on the rest.
 """
 
 import asyncio
@@ -29,11 +30,20 @@ def _body(tokens: int) -> dict:
 
 
 async def _direct_first_token(
-    client: httpx.AsyncClient, base_url: str, extra: dict, legs: list | None = None
+    client: httpx.AsyncClient,
+    base_url: str,
+    extra: dict,
+    legs: list | None = None,
+    submitted: int | None = None,
 ) -> float:
     """Milliseconds from sending to the first token, read straight from the upstream (and,
-    added to legs, from sending to the upstream's writing it, and from then to reading it)."""
-    submitted = now_us()
+    added to legs, from sending to the upstream's writing it, and from then to reading it).
+
+    submitted: when streams sent at once were asked for (now, by default). Each stream of
+    a gather starts only once the ones before it have built and begun their requests; a
+    comparison's columns are all timed from the one message, so these are too.
+    """
+    submitted = now_us() if submitted is None else submitted
     async with aconnect_sse(
         client, "POST", f"{base_url}/completions", json={**_body(TOKENS), **extra}
     ) as source:
@@ -131,9 +141,10 @@ async def compare_first_tokens(bench, figure) -> None:
                         await _direct_first_token(client, base_url, extra, legs["ds"])
                     )
                     single += await _first_tokens(socket, run, 1, single_started, legs["s"])
+                    at_once = now_us()
                     direct_columns += await asyncio.gather(
                         *(
-                            _direct_first_token(client, base_url, extra, legs["dc"])
+                            _direct_first_token(client, base_url, extra, legs["dc"], at_once)
                             for _ in range(COLUMNS)
                         )
                     )
