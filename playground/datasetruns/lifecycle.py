@@ -72,7 +72,7 @@ def start(
     if not session_variables(session) and (names := variable_columns(dataset)):
         wanted = ", ".join("{{" + name + "}}" for name in names[:3])
         return Outcome(
-            error=f"The prompt of {session.display_title} has no {{{{variables}}}}, so every "
+            error=f"The prompt of “{session.display_title}” has no {{{{variables}}}}, so every "
             f"row would send the same prompt. Write the dataset's columns into it: {wanted}."
         )
     state = session_state(session)

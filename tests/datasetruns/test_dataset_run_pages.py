@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 
 import pytest
 
@@ -48,6 +49,30 @@ def test_the_form_is_prefilled_from_the_dataset_page(alice_client, make_capitals
     page = alice_client.get(f"/dataset-runs/new/?dataset={dataset.pk}").content.decode()
 
     assert f'<option value="{dataset.pk}" selected>' in page
+
+
+def test_a_field_with_one_choice_starts_with_it(
+    alice, alice_client, capitals_session, make_capitals
+):
+    dataset = make_capitals(1)
+
+    page = alice_client.get(f"/dataset-runs/new/?session={capitals_session.pk}").text
+
+    assert f'<option value="{dataset.pk}" selected>' in page
+    assert f'<option value="{capitals_session.pk}" selected>' in page
+
+
+def test_a_field_with_several_choices_starts_empty(
+    alice, alice_client, capitals_session, make_capitals
+):
+    make_capitals(1)
+    make_capitals(1)
+    make_session(alice, title="Another")
+
+    page = alice_client.get("/dataset-runs/new/").text
+
+    assert re.search(r'<option value="\d+" selected>', page) is None
+    assert page.count('<option value="" selected>') == 2
 
 
 def test_sessions_of_one_title_are_told_apart(alice, alice_client, capitals_session, make_capitals):
@@ -104,7 +129,7 @@ def test_it_refuses_a_prompt_that_uses_none_of_the_datasets_columns(
     )
 
     assert response.context["form"].non_field_errors() == [
-        "The prompt of Tell me a story has no {{variables}}, so every row would send the "
+        "The prompt of “Tell me a story” has no {{variables}}, so every row would send the "
         "same prompt. Write the dataset's columns into it: {{town}}."
     ]
     assert not DatasetRun.objects.exists()

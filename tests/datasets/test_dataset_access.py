@@ -105,6 +105,25 @@ def test_it_deletes_after_confirmation(alice_client, dataset):
     assert not Dataset.objects.exists() and not DatasetRow.objects.exists()
 
 
+def test_a_session_that_fits_is_carried_to_the_run_form(alice, alice_client, dataset):
+    session = make_session(alice, prompt="The capital of {{ city }} is")
+    run_form = f"/dataset-runs/new/?dataset={dataset.pk}&amp;session={session.pk}"
+
+    page = alice_client.get(f"/datasets/{dataset.pk}/?session={session.pk}").text
+
+    assert "Every variable of" in page
+    assert page.count(f'href="{run_form}"') == 2
+
+
+def test_a_session_that_does_not_fit_is_not_carried(alice, alice_client, dataset):
+    session = make_session(alice, prompt="{{city}} is the capital of {{ country }}")
+
+    page = alice_client.get(f"/datasets/{dataset.pk}/?session={session.pk}").text
+
+    assert f"session={session.pk}" not in page.replace(f"?session={session.pk}", "")
+    assert f'href="/dataset-runs/new/?dataset={dataset.pk}"' in page
+
+
 def test_it_names_the_sessions_variables_without_a_column(alice, alice_client, dataset):
     session = make_session(alice, prompt="{{city}} is the capital of {{ country }} in {{year}}")
     page = alice_client.get(f"/datasets/{dataset.pk}/?session={session.pk}").text
