@@ -88,28 +88,6 @@ def _copied_node(text: str, copies: dict[int, Run]) -> str:
     return tree.node_id(copies[node[0]].pk, node[1]) if node and node[0] in copies else ""
 
 
-def _looks_with_text(document: dict) -> list:
-    """The looks of prompt + the choice's text + suffix: the text generated, in its place."""
-    stretches, at, cut = [], 0, len(document["prompt"])
-    for look, size in document["looks"]:
-        if at < cut < at + size:
-            stretches += [[look, cut - at], ["g", len(document["text"])], [look, at + size - cut]]
-        else:
-            if at == cut:
-                stretches.append(["g", len(document["text"])])
-            stretches.append([look, size])
-        at += size
-    if at == cut:
-        stretches.append(["g", len(document["text"])])
-    looks: list = []
-    for look, size in stretches:
-        if size and looks and looks[-1][0] == look:
-            looks[-1][1] += size
-        elif size:
-            looks.append([look, size])
-    return looks
-
-
 def _path(runs: list[Run], run: Run) -> list[Run]:
     """run and its ancestors, the root first."""
     by_id = {each.pk: each for each in runs}
@@ -142,10 +120,9 @@ def fork_session(
         document = tree.document(run, choice)
         runs = _path(runs, run)
         fork.model = run.model
-        fork.prompt = document["prompt"] + document["text"] + document["suffix"]
         # The whole document is the prompt now, as the editor keeps it after a save.
+        fork.prompt, fork.looks = tree.document_text_and_looks(document)
         fork.parameters = {**session.parameters, "suffix": ""}
-        fork.looks = _looks_with_text(document)
     fork.save()
     copies = _copy_runs(runs, fork, viewer, provider)
     fork.node = _copied_node(
