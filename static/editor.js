@@ -608,6 +608,8 @@
       renderAll();
       renderTree();
       changed();
+      // As show() does: the Undo button has the focus, so no selectionchange tells the panel.
+      showCaretState();
       say("Undid the completion. Redo: Alt+Shift+Z.");
     }
 

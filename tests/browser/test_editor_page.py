@@ -293,6 +293,36 @@ def test_choosing_an_alternative_branches_and_the_tree_walks_by_keyboard(alice_p
     expect(pruned).to_be_hidden()
 
 
+def test_undo_and_redo_by_button_show_the_token_at_the_caret(alice_page, upstream):
+    page = alice_page
+    upstream.script(
+        SSE(
+            [
+                logprobs_chunk(" cats", -0.5, {" cats": -0.5, " dogs": -1.2}),
+                logprobs_chunk(" sleep", -0.3, {" sleep": -0.3, " purr": -1.5}),
+                completion_chunk("", finish_reason="stop"),
+            ]
+        )
+    )
+    page.get_by_label("Show probabilities").check()
+    document(page).fill("I like")
+    page.keyboard.press("Control+Enter")
+    expect(document(page)).to_have_value("I like cats sleep")
+    wait_until_idle(page)
+    put_caret(page, len("I like cats sl"))
+    heading = page.locator("#token-panel h3")
+    expect(heading).to_have_text("“ sleep” 74%")
+
+    # The buttons take the focus from the document: the panel follows the caret all the same.
+    page.get_by_role("button", name="Undo").click()
+    expect(document(page)).to_have_value("I like")
+    expect(heading).to_have_text("Token alternatives")
+    expect(page.locator("#token-panel .token-note")).to_contain_text("generated text")
+    page.get_by_role("button", name="Redo").click()
+    expect(document(page)).to_have_value("I like cats sleep")
+    expect(heading).to_have_text("“ sleep” 74%")
+
+
 def test_the_next_token_explorer_shows_the_distribution_and_steps_on(alice_page, upstream):
     page = alice_page
 
