@@ -363,6 +363,7 @@
       replaceRange(a, before.length - b, inserted ? [{ look: "p", text: inserted }] : []);
       shown = after;
       remember();
+      stopExploring();
       showCaretState();
     }, true);
 
@@ -388,6 +389,7 @@
       renderKeeping(shownBefore.pieces, shownBefore.text);
       renderTree();
       changed();
+      stopExploring();
       showCaretState();
     }
 
@@ -475,6 +477,7 @@
       // untokened: the text from tokensAt to end, still waiting for its tokens frame.
       generation = { run: frame.run, start: at, end: at, tokensAt: at, k: 0, untokened: "" };
       redo.length = 0;
+      leaveExplorer();
     }
 
     // While a run streams, the backdrop (what shows) takes each delta at once, and the
@@ -609,6 +612,7 @@
       renderTree();
       changed();
       // As show() does: the Undo button has the focus, so no selectionchange tells the panel.
+      stopExploring();
       showCaretState();
       say("Undid the completion. Redo: Alt+Shift+Z.");
     }
@@ -742,7 +746,10 @@
       return { prompt: textarea.value.slice(0, at), at };
     }
 
-    function explored(frame, at) {
+    // prompt: the text before the cursor the distribution was asked for, at `at`. An answer
+    // for a document that has changed since (typed into, a run, a node shown) is dropped.
+    function explored(frame, at, prompt) {
+      if (textarea.value.slice(0, at) !== prompt) return;
       tokenPanel.dataset.mode = "explore";
       const heading = tokenPanel.querySelector("h3");
       const list = tokenPanel.querySelector("ol");
@@ -786,9 +793,17 @@
       changed();
     }
 
-    function leaveExplorer() {
-      if (tokenPanel.dataset.mode !== "explore") return false;
+    // The explorer's list is the next token after the text it was asked for: whatever else
+    // changes the document (an edit, a run, a node shown, undo) ends it, or a choice would go
+    // in at a place that no longer follows that text.
+    function stopExploring() {
+      if (!tokenPanel || tokenPanel.dataset.mode !== "explore") return false;
       delete tokenPanel.dataset.mode;
+      return true;
+    }
+
+    function leaveExplorer() {
+      if (!stopExploring()) return false;
       showToken();
       return true;
     }

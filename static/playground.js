@@ -152,7 +152,7 @@
     },
     "explore.result"(frame) {
       if (frame.request !== exploring.id) return;
-      editor.explored(frame, exploring.at);
+      editor.explored(frame, exploring.at, exploring.prompt);
     },
     "explore.error"(frame) {
       if (frame.request !== exploring.id) return;
@@ -402,7 +402,7 @@
   function explore() {
     const { prompt, at } = editor.exploreFields();
     requests += 1;
-    exploring = { id: "explore-" + requests, at };
+    exploring = { id: "explore-" + requests, at, prompt };
     send({
       ...formValues(),
       action: "explore",

@@ -368,6 +368,55 @@ def test_the_next_token_explorer_shows_the_distribution_and_steps_on(alice_page,
     expect(panel.locator("h3")).to_have_text("“ Lyon” 8.2%")
 
 
+def test_the_explorer_ends_when_the_document_changes_otherwise(alice_page, upstream):
+    page = alice_page
+
+    def one_token(alternatives, delay=0.0):
+        best = max(alternatives, key=alternatives.get)
+        logprobs = {
+            "tokens": [best],
+            "token_logprobs": [alternatives[best]],
+            "top_logprobs": [alternatives],
+            "text_offset": [0],
+        }
+        reply = completion_response([best], finish_reason="length", logprobs=logprobs)
+        return Reply(reply, delay=delay)
+
+    upstream.script(
+        one_token({" red": -0.5, " blue": -1.5}),
+        SSE(token_stream([" red", " and", " blue"], finish_reason="stop")),
+        # Answered only once the document has changed under it.
+        one_token({" green": -0.1}, delay=1.0),
+    )
+    panel = page.locator("#token-panel")
+    heading = panel.locator("h3")
+    document(page).fill("Colours:")
+    page.keyboard.press("Alt+n")
+    expect(heading).to_have_text("Next token at the cursor")
+
+    # A run writes into the document: the list, for "Colours:", goes.
+    page.keyboard.press("Control+Enter")
+    expect(document(page)).to_have_value("Colours: red and blue")
+    wait_until_idle(page)
+    expect(heading).to_have_text("Token alternatives")
+    expect(panel.locator(".alternative")).to_have_count(0)
+
+    # An answer that comes after the text before the cursor has changed is not shown (the
+    # page again, to hear its socket's frames).
+    with page.expect_websocket() as opened:
+        page.reload()
+    socket = opened.value
+    expect(page.locator("#socket-state")).to_have_attribute("data-state", "open")
+    put_caret(page, len("Colours:"))
+    with socket.expect_event("framereceived", lambda frame: "explore.result" in frame):
+        page.keyboard.press("Alt+n")
+        put_caret(page, 0)
+        page.keyboard.type("My ")
+        expect(document(page)).to_have_value("My Colours: red and blue")
+    expect(heading).to_have_text("Token alternatives")
+    expect(panel.locator(".alternative")).to_have_count(0)
+
+
 def test_scoring_the_prompt_tints_its_tokens_by_surprisal_and_gives_its_perplexity(
     alice_page, upstream
 ):
