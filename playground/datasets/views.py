@@ -58,14 +58,18 @@ def dataset_detail(request, pk):
     ]
     check = SessionChoiceForm(request.GET or None, user=request.user)
     session = check.cleaned_data.get("session") if check.is_valid() else None
+    variables = session_variables(session) if session else []
+    missing = missing_columns(dataset, session) if session else []
     context = {
         "dataset": dataset,
         "rows": rows,
         "is_owner": dataset.owner_id == request.user.pk,
         "check": check,
         "checked_session": session,
-        "variables": session_variables(session) if session else [],
-        "missing": missing_columns(dataset, session) if session else [],
+        "variables": variables,
+        "missing": missing,
+        # A session the dataset can fill: the links to the run form choose it.
+        "fits": bool(variables) and not missing,
         "runs": DatasetRun.objects.filter(owner=request.user, dataset=dataset)[:SHOWN_RUNS],
         "rename_form": RenameForm(instance=dataset),
         "share_form": ShareForm(instance=dataset),
