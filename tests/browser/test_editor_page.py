@@ -61,6 +61,31 @@ def logprobs_chunk(token, logprob, alternatives):
     return completion_chunk(token, logprobs=logprobs)
 
 
+def cats_sleep() -> SSE:
+    """A streamed completion of " cats sleep", each token with one alternative."""
+    return SSE(
+        [
+            logprobs_chunk(" cats", -0.5, {" cats": -0.5, " dogs": -1.2}),
+            logprobs_chunk(" sleep", -0.3, {" sleep": -0.3, " purr": -1.5}),
+            completion_chunk("", finish_reason="stop"),
+        ]
+    )
+
+
+def one_token(alternatives: dict, delay: float = 0.0) -> Reply:
+    """A whole (not streamed) answer of one token: the likeliest of alternatives, with them
+    all as its top logprobs, as the next-token explorer asks for."""
+    best = max(alternatives, key=alternatives.get)
+    logprobs = {
+        "tokens": [best],
+        "token_logprobs": [alternatives[best]],
+        "top_logprobs": [alternatives],
+        "text_offset": [0],
+    }
+    reply = completion_response([best], finish_reason="length", logprobs=logprobs)
+    return Reply(reply, delay=delay)
+
+
 def test_completions_are_written_into_the_document_and_continue_from_it(alice_page, upstream):
     page = alice_page
     upstream.script(
@@ -225,13 +250,7 @@ def test_probabilities_tint_tokens_as_they_stream_with_a_legend_in_two_modes(ali
 def test_choosing_an_alternative_branches_and_the_tree_walks_by_keyboard(alice_page, upstream):
     page = alice_page
     upstream.script(
-        SSE(
-            [
-                logprobs_chunk(" cats", -0.5, {" cats": -0.5, " dogs": -1.2}),
-                logprobs_chunk(" sleep", -0.3, {" sleep": -0.3, " purr": -1.5}),
-                completion_chunk("", finish_reason="stop"),
-            ]
-        ),
+        cats_sleep(),
         SSE(token_stream([" bark"], finish_reason="stop")),
     )
     page.get_by_label("Show probabilities").check()
@@ -295,15 +314,7 @@ def test_choosing_an_alternative_branches_and_the_tree_walks_by_keyboard(alice_p
 
 def test_undo_and_redo_by_button_show_the_token_at_the_caret(alice_page, upstream):
     page = alice_page
-    upstream.script(
-        SSE(
-            [
-                logprobs_chunk(" cats", -0.5, {" cats": -0.5, " dogs": -1.2}),
-                logprobs_chunk(" sleep", -0.3, {" sleep": -0.3, " purr": -1.5}),
-                completion_chunk("", finish_reason="stop"),
-            ]
-        )
-    )
+    upstream.script(cats_sleep())
     page.get_by_label("Show probabilities").check()
     document(page).fill("I like")
     page.keyboard.press("Control+Enter")
@@ -325,16 +336,6 @@ def test_undo_and_redo_by_button_show_the_token_at_the_caret(alice_page, upstrea
 
 def test_the_next_token_explorer_shows_the_distribution_and_steps_on(alice_page, upstream):
     page = alice_page
-
-    def one_token(alternatives):
-        best = max(alternatives, key=alternatives.get)
-        logprobs = {
-            "tokens": [best],
-            "token_logprobs": [alternatives[best]],
-            "top_logprobs": [alternatives],
-            "text_offset": [0],
-        }
-        return Reply(completion_response([best], finish_reason="length", logprobs=logprobs))
 
     upstream.script(
         one_token({" Paris": -0.1, " Lyon": -2.5, " a": -3.0}),
@@ -370,17 +371,6 @@ def test_the_next_token_explorer_shows_the_distribution_and_steps_on(alice_page,
 
 def test_the_explorer_ends_when_the_document_changes_otherwise(alice_page, upstream):
     page = alice_page
-
-    def one_token(alternatives, delay=0.0):
-        best = max(alternatives, key=alternatives.get)
-        logprobs = {
-            "tokens": [best],
-            "token_logprobs": [alternatives[best]],
-            "top_logprobs": [alternatives],
-            "text_offset": [0],
-        }
-        reply = completion_response([best], finish_reason="length", logprobs=logprobs)
-        return Reply(reply, delay=delay)
 
     upstream.script(
         one_token({" red": -0.5, " blue": -1.5}),
