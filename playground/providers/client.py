@@ -16,6 +16,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from httpx_sse import SSEError, aconnect_sse
 
+from .backend import AsyncioBackend, use_backend
 from .models import Provider
 from .network import ForbiddenAddress, public_only_transport
 from .redaction import Redactor
@@ -56,6 +57,12 @@ def shared_client(public_only: bool) -> httpx.AsyncClient:
             transport=public_only_transport(limits=limits) if public_only else None,
             trust_env=not public_only,
         )
+        if not public_only:
+            # The transport httpx made for direct connections (one through a proxy from the
+            # environment keeps the transport httpx makes for that proxy).
+            direct = _clients[public_only]._transport
+            assert isinstance(direct, httpx.AsyncHTTPTransport)
+            use_backend(direct, AsyncioBackend())
     return _clients[public_only]
 
 

@@ -12,6 +12,7 @@ import httpcore
 import httpx
 
 from .addresses import forbidden_reason, resolve_async
+from .backend import AsyncioBackend, use_backend
 
 
 class ForbiddenAddress(httpx.ConnectError):
@@ -19,7 +20,7 @@ class ForbiddenAddress(httpx.ConnectError):
 
 
 class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
-    """Wraps httpcore's network backend: resolves and checks the host, then connects."""
+    """Wraps a network backend: resolves and checks the host, then connects."""
 
     def __init__(self, backend: httpcore.AsyncNetworkBackend):
         self._backend = backend
@@ -57,7 +58,5 @@ def public_only_transport(**options) -> httpx.AsyncHTTPTransport:
     It takes no proxy: through a proxy, the proxy would choose the address.
     """
     transport = httpx.AsyncHTTPTransport(**options)
-    # httpx cannot be given a network backend yet (encode/httpx#3749), but its pool can.
-    pool = transport._pool
-    pool._network_backend = PublicOnlyBackend(pool._network_backend)
+    use_backend(transport, PublicOnlyBackend(AsyncioBackend()))
     return transport
