@@ -578,16 +578,13 @@
       endBusy();
     }
 
-    // A run card's "Insert into prompt": its text is generated text, written at the end.
-    function appendGenerated(text) {
-      if (!text || textarea.readOnly) return;
-      const at = textarea.value.length;
-      textarea.setRangeText(text, at, at, "end");
-      shown = textarea.value;
-      replaceRange(at, at, [{ look: "g", text }]);
-      changed();
-      textarea.focus();
-      textarea.setSelectionRange(shown.length, shown.length);
+    // A run card's "Open in the editor": the node of one of its choices, as the tree shows it.
+    async function openChoice(run, choice) {
+      if (textarea.readOnly) {
+        say("A run is writing into the document: stop it, or wait for it to end.");
+        return;
+      }
+      if (await loadNode(run + ":" + choice)) textarea.focus();
     }
 
     // --- Undo, redo, regenerate -------------------------------------------------------------
@@ -967,7 +964,7 @@
     return {
       runFields, started, delta, tokens, finished, failed, prepare, regenerate, undo,
       redo: redoCompletion, exploreFields, explored, scored, leaveExplorer, unprune,
-      appendGenerated, refreshTree, open: loadNode,
+      openChoice, refreshTree, open: loadNode,
       ready: () => ready,
       setCapabilities(found) {
         capabilities = found || {};

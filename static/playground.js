@@ -707,15 +707,13 @@
     body.append(row);
   });
 
-  // "Insert into prompt": the choice's completion (not its echoed prompt) goes at the end of
-  // the document, in the generated look, so the user can keep writing from there.
+  // A run card's "Open in the editor": that choice's node in the document, as the tree shows
+  // it (the node's prompt and the choice's completion), to go on from or branch from.
   document.addEventListener("click", (event) => {
-    const button = event.target.closest("[data-insert-choice]");
+    const button = event.target.closest("[data-open-choice]");
     if (!button) return;
-    const text = [...button.closest(".choice").querySelectorAll(".choice-text > span:not(.echo)")]
-      .map((span) => span.textContent)
-      .join("");
-    editor.appendGenerated(text);
+    const run = button.closest(".run-card").dataset.run;
+    editor.openChoice(run, button.closest(".choice").dataset.index);
   });
 
 })();

@@ -601,3 +601,37 @@ def test_a_continuation_keeps_the_odds_of_the_text_before_it_and_branches_from_t
     # A child of the first completion, at its token 0: a sibling of the second.
     child = page.locator('#tree [role="treeitem"] [role="treeitem"]')
     expect(child).to_have_count(2)
+
+
+def test_a_run_cards_choice_opens_as_its_node_in_the_document(alice_page, upstream):
+    page = alice_page
+    upstream.script(
+        SSE(
+            [
+                completion_chunk(" red", index=0),
+                completion_chunk(" blue", index=1),
+                completion_chunk(" roses", index=0, finish_reason="stop"),
+                completion_chunk(" skies", index=1, finish_reason="stop"),
+            ]
+        )
+    )
+    document(page).fill("I like")
+    page.get_by_label("n", exact=True).fill("2")
+    page.keyboard.press("Control+Enter")
+    # Choice 0 is written into the document, as always.
+    expect(document(page)).to_have_value("I like red roses")
+    wait_until_idle(page)
+
+    card = page.locator("#live-run .run-card").first
+    card.locator(".choice").nth(1).get_by_role("button", name="Open in the editor").click()
+    # Choice 1 takes choice 0's place: not added after it.
+    expect(document(page)).to_have_value("I like blue skies")
+    assert generated_text(page) == " blue skies"
+    assert selected_node(page) == card.get_attribute("data-run") + ":1"
+    expect(page.locator('#tree [aria-selected="true"] .node-label').first).to_have_text(
+        "blue skies"
+    )
+    expect(page.locator("#save-state")).to_have_text("Saved")
+
+    card.locator(".choice").nth(0).get_by_role("button", name="Open in the editor").click()
+    expect(document(page)).to_have_value("I like red roses")

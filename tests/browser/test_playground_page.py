@@ -249,7 +249,7 @@ def test_a_runs_tokens_are_one_tab_stop_walked_with_the_arrow_keys(alice_page, u
     expect(page.locator("#save-state")).to_have_text("Saved")
 
     # The tokens are one Tab stop, whichever way Tab goes through them: the first token.
-    insert = card.get_by_role("button", name="Insert into prompt")
+    insert = card.get_by_role("button", name="Open in the editor")
     insert.focus()
     page.keyboard.press("Shift+Tab")
     expect(tokens.nth(0)).to_be_focused()

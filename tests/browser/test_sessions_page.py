@@ -88,9 +88,9 @@ def test_a_session_is_kept_restored_renamed_found_exported_and_imported(
     expect(page.get_by_label("temperature", exact=True)).to_have_value("0.2")
     expect(page).to_have_url(session_url)
 
-    # Insert into prompt appends the run's text, and the change is saved.
+    # Open in the editor shows that run's completion in the document, and it is saved.
     page.locator("#run-history .run-card").nth(1).get_by_role(
-        "button", name="Insert into prompt"
+        "button", name="Open in the editor"
     ).click()
     expect(prompt).to_have_value(PROMPT + " Paris.")
     # It is the model's text, and looks it.

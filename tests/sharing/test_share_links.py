@@ -76,7 +76,7 @@ def test_the_shared_view_offers_no_owner_actions(client, bob, link_share):
 
     assert "Restore" not in content
     assert "View code" not in content
-    assert "Insert into prompt" not in content
+    assert "data-open-choice" not in content  # a run card's "Open in the editor"
     assert 'id="completion-form"' not in content
 
 

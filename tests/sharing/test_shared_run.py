@@ -22,7 +22,7 @@ def test_a_viewer_gets_the_read_only_card(client, bob, link_share, alice_session
     assert response.status_code == 200
     content = response.content.decode()
     assert f'id="run-{run.pk}"' in content and " drops" in content
-    for action in ("Restore", "View code", "Insert into prompt"):
+    for action in ("Restore", "View code", "Open in the editor"):
         assert action not in content
     for secret in SECRETS:
         assert secret not in content
