@@ -107,33 +107,20 @@ async def test_a_request_body_goes_out_whole():
     assert response.text == f"{len(sent)} xxxxx"
 
 
-async def test_a_connection_the_server_closed_while_idle_is_not_reused():
+@pytest.mark.parametrize(("keeps_it_open", "connections"), [(True, 1), (False, 3)])
+async def test_an_idle_connection_is_reused_unless_the_server_closed_it(keeps_it_open, connections):
     async def answer(body, writer):
-        # Says keep-alive, then hangs up once the answer is out, as servers with a short
-        # idle timeout do.
+        # Says keep-alive either way; a server with a short idle timeout then hangs up.
         writer.write(_reply(b"ok"))
         await writer.drain()
-        return False
-
-    async with _Server(answer) as server, _client() as client:
-        url = f"http://127.0.0.1:{server.port}/"
-        assert (await client.get(url)).text == "ok"
-        await asyncio.sleep(0.05)  # the server's FIN reaches the idle connection
-        assert (await client.get(url)).text == "ok"
-        assert server.connections == 2
-
-
-async def test_a_connection_kept_alive_is_reused():
-    async def answer(body, writer):
-        writer.write(_reply(b"ok"))
-        await writer.drain()
-        return True
+        return keeps_it_open
 
     async with _Server(answer) as server, _client() as client:
         url = f"http://127.0.0.1:{server.port}/"
         for _ in range(3):
             assert (await client.get(url)).text == "ok"
-        assert server.connections == 1
+            await asyncio.sleep(0.05)  # a FIN from the server reaches the idle connection
+        assert server.connections == connections
 
 
 async def test_a_silent_server_times_the_read_out():
