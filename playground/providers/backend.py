@@ -21,6 +21,8 @@ them as before and client.py words them as before.
 import asyncio
 import collections
 import ipaddress
+import os
+import socket
 import ssl
 from collections.abc import Iterable
 from typing import Any
@@ -207,6 +209,17 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         return transport.get_extra_info(names[info]) if info in names else None
 
 
+def _why_not_connected(exc: OSError) -> str:
+    """What the page says after "Could not connect to <url>:" (client.py)."""
+    if isinstance(exc, socket.gaierror):
+        return exc.strerror or str(exc)  # "Name or service not known"
+    if exc.errno and exc.errno > 0:
+        # asyncio words them all "Connect call failed (address)": the error's own name says
+        # what happened ("Connection refused", "No route to host").
+        return os.strerror(exc.errno)
+    return str(exc)  # every address failed: asyncio lists each one's error
+
+
 def _is_address(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
@@ -239,7 +252,7 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
             # Before OSError, of which it is one (a connection timed out by the kernel too).
             raise httpcore.ConnectTimeout(f"Connecting to {host} timed out.") from None
         except OSError as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
+            raise httpcore.ConnectError(_why_not_connected(exc)) from exc
         try:
             for option in socket_options or ():
                 transport.get_extra_info("socket").setsockopt(*option)

@@ -153,7 +153,7 @@ async def test_a_refused_connection_is_a_connect_error():
     async with _Server(answer) as server:
         port = server.port
     async with _client() as client:
-        with pytest.raises(httpx.ConnectError):
+        with pytest.raises(httpx.ConnectError, match=r"^Connection refused$"):
             await client.get(f"http://127.0.0.1:{port}/")
 
 
