@@ -578,13 +578,14 @@
       endBusy();
     }
 
-    // A run card's "Open in the editor": the node of one of its choices, as the tree shows it.
-    async function openChoice(run, choice) {
+    // "Open in the editor" (a run card's choice, a comparison's column): the node, as the
+    // tree shows it, unless a run is writing into the document.
+    async function openNode(id) {
       if (textarea.readOnly) {
         say("A run is writing into the document: stop it, or wait for it to end.");
         return;
       }
-      if (await loadNode(run + ":" + choice)) textarea.focus();
+      if (await loadNode(id)) textarea.focus();
     }
 
     // --- Undo, redo, regenerate -------------------------------------------------------------
@@ -964,7 +965,7 @@
     return {
       runFields, started, delta, tokens, finished, failed, prepare, regenerate, undo,
       redo: redoCompletion, exploreFields, explored, scored, leaveExplorer, unprune,
-      openChoice, refreshTree, open: loadNode,
+      refreshTree, open: openNode,
       ready: () => ready,
       setCapabilities(found) {
         capabilities = found || {};

@@ -713,7 +713,7 @@
     const button = event.target.closest("[data-open-choice]");
     if (!button) return;
     const run = button.closest(".run-card").dataset.run;
-    editor.openChoice(run, button.closest(".choice").dataset.index);
+    editor.open(run + ":" + button.closest(".choice").dataset.index);
   });
 
 })();
