@@ -635,3 +635,27 @@ def test_a_run_cards_choice_opens_as_its_node_in_the_document(alice_page, upstre
 
     card.locator(".choice").nth(0).get_by_role("button", name="Open in the editor").click()
     expect(document(page)).to_have_value("I like red roses")
+
+
+def test_a_run_card_opens_nothing_while_a_run_writes_into_the_document(alice_page, upstream):
+    page = alice_page
+    upstream.script(
+        SSE(token_stream([" red"], finish_reason="stop")),
+        SSE(token_stream([" and", " green", " and", " blue"], finish_reason="stop"), delay=0.3),
+    )
+    document(page).fill("I like")
+    page.keyboard.press("Control+Enter")
+    expect(document(page)).to_have_value("I like red")
+    wait_until_idle(page)
+    first = page.locator(
+        "#run-" + page.locator("#live-run .run-card").first.get_attribute("data-run")
+    )
+
+    page.keyboard.press("Control+Enter")
+    expect(document(page)).to_have_value(re.compile("^I like red and"))
+    first.get_by_role("button", name="Open in the editor").click()
+    expect(page.locator("#tree-status")).to_have_text(
+        "A run is writing into the document: stop it, or wait for it to end."
+    )
+    expect(document(page)).to_have_value("I like red and green and blue")
+    wait_until_idle(page)
