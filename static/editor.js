@@ -578,14 +578,14 @@
       endBusy();
     }
 
-    // "Open in the editor" (a run card's choice, a comparison's column): the node, as the
-    // tree shows it, unless a run is writing into the document.
-    async function openNode(id) {
+    // A node the user chose (in the tree, or a run card's or a comparison column's "Open in
+    // the editor"), unless a run is writing into the document: true once it shows.
+    async function chooseNode(id) {
       if (textarea.readOnly) {
         say("A run is writing into the document: stop it, or wait for it to end.");
-        return;
+        return false;
       }
-      if (await loadNode(id)) textarea.focus();
+      return loadNode(id);
     }
 
     // --- Undo, redo, regenerate -------------------------------------------------------------
@@ -850,7 +850,7 @@
       empty: "No completions yet: each one you generate becomes a node here.",
       choose(item) {
         item.focus();
-        if (nodeInput.value !== item.dataset.node) loadNode(item.dataset.node);
+        if (nodeInput.value !== item.dataset.node) chooseNode(item.dataset.node);
       },
       keys: {
         Delete: (item) => prune(item.dataset.node),
@@ -965,7 +965,10 @@
     return {
       runFields, started, delta, tokens, finished, failed, prepare, regenerate, undo,
       redo: redoCompletion, exploreFields, explored, scored, leaveExplorer, unprune,
-      refreshTree, open: openNode,
+      refreshTree,
+      async open(id) {
+        if (await chooseNode(id)) textarea.focus();
+      },
       ready: () => ready,
       setCapabilities(found) {
         capabilities = found || {};

@@ -659,3 +659,34 @@ def test_a_run_card_opens_nothing_while_a_run_writes_into_the_document(alice_pag
     )
     expect(document(page)).to_have_value("I like red and green and blue")
     wait_until_idle(page)
+
+
+def test_the_tree_opens_no_other_node_while_a_run_writes_into_the_document(alice_page, upstream):
+    page = alice_page
+    upstream.script(
+        SSE(
+            [
+                completion_chunk(" red", index=0, finish_reason="stop"),
+                completion_chunk(" blue", index=1, finish_reason="stop"),
+            ]
+        ),
+        SSE(token_stream([" and", " green", " and", " gold"], finish_reason="stop"), delay=0.3),
+    )
+    document(page).fill("I like")
+    page.get_by_label("n", exact=True).fill("2")
+    page.keyboard.press("Control+Enter")
+    expect(document(page)).to_have_value("I like red")
+    wait_until_idle(page)
+    expect(tree_items(page)).to_have_count(2)
+
+    page.get_by_label("n", exact=True).fill("1")
+    put_caret(page, len("I like red"))
+    page.keyboard.press("Control+Enter")
+    expect(document(page)).to_have_value(re.compile("^I like red and"))
+    # Choice 1, a sibling of the node the run grows from.
+    tree_items(page).nth(1).click()
+    expect(page.locator("#tree-status")).to_have_text(
+        "A run is writing into the document: stop it, or wait for it to end."
+    )
+    expect(document(page)).to_have_value("I like red and green and gold")
+    wait_until_idle(page)
