@@ -11,6 +11,7 @@ import json
 from django import forms
 from django.conf import settings
 
+from playground.form_cycles import FreedWhenDropped
 from playground.json_values import is_integer, strict_loads
 from playground.providers.capabilities import capabilities_for
 from playground.providers.models import Provider
@@ -322,7 +323,7 @@ class ProviderField(forms.ModelChoiceField):
         return self.memo[key]
 
 
-class CompletionForm(forms.Form):
+class CompletionForm(FreedWhenDropped, forms.Form):
     provider = ProviderField(
         queryset=Provider.objects.none(),
         empty_label=None,

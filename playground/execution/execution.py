@@ -138,6 +138,9 @@ class RunExecution:
             run.error = "The playground hit an internal error during this run; it is logged."
         else:
             run.status = RunStatus.COMPLETED
+        # A stopped task keeps its CancelledError, whose traceback keeps _stream's frame
+        # and so this execution: let go of the task, or all of it waits for the collector.
+        self._streaming = None
         self._finish(started)
         try:
             self.after_save_result = await _save_final(run, self.after_save)

@@ -232,6 +232,12 @@ class _ByteLimit(httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         await self._stream.aclose()
+        # httpx's stream holds its response, which holds this: let go of it, and a closed
+        # response is freed at once rather than left to the garbage collector.
+        self._stream = _CLOSED
+
+
+_CLOSED = httpx.ByteStream(b"")
 
 
 def _limit_bytes(response: httpx.Response) -> _ByteLimit:
@@ -384,6 +390,10 @@ class _Watchdog:
 
     def close(self) -> None:
         self._timer.cancel()
+        # A stopped stream's CancelledError holds this watchdog (in its traceback's frames)
+        # and the task holds the error: let go of the task, or all of it waits for the
+        # garbage collector.
+        del self.task
 
 
 async def _in_time(events: AsyncIterator, limited: _ByteLimit) -> AsyncIterator:

@@ -14,6 +14,7 @@ import math
 from django import forms
 
 from playground.completions.request_body import expected_choice_count
+from playground.form_cycles import FreedWhenDropped
 
 from .models import Run
 
@@ -57,7 +58,7 @@ def choice_count(run: Run) -> int:
     return max(len(run.choices), 0 if run.is_finished else expected_choice_count(run.request_body))
 
 
-class PlacementForm(forms.Form):
+class PlacementForm(FreedWhenDropped, forms.Form):
     """Where in the tree a run from the editor grows: the run message's tree fields."""
 
     parent = forms.CharField(required=False, max_length=40)
