@@ -75,7 +75,7 @@ def _rate_refusal(user, starting: int) -> str:
         return f"You may start at most {cap} runs a minute, and this would start {starting}."
     # A sliding window: the (cap - starting + 1)-th most recent run says when `starting`
     # more may start.
-    recent = Run.objects.filter(owner=user).order_by("-created_at")
+    recent = Run.objects.filter(owner=user, started_here=True).order_by("-created_at")
     starts = list(recent.values_list("created_at", flat=True)[cap - starting : cap - starting + 1])
     if not starts:
         return ""

@@ -99,3 +99,6 @@ def test_a_pasted_dataset_is_run_stopped_resumed_and_exported(
         "The capital of City2 is City2ville"
     )
     expect(page.locator("#socket-state")).to_have_attribute("data-state", "open")
+    # The cell's completion is the session's run: generated text, and a node of the tree.
+    expect(page.locator("#document-backdrop .look-generated")).to_have_text([" City2ville"])
+    expect(page.locator('#tree [role="treeitem"]')).to_have_count(1)

@@ -9,6 +9,8 @@ import pytest
 
 from playground.datasetruns import lifecycle
 from playground.datasets.models import DatasetRun, DatasetRunStatus, ResultStatus
+from playground.execution.limits import refusal_to_start
+from playground.runs.models import Run, RunStatus
 from playground.sessions.models import PlaygroundSession
 
 from ..factories import make_dataset, make_session
@@ -249,16 +251,49 @@ def test_no_cell_of_the_csv_starts_a_spreadsheet_formula(
     assert json.loads(text)["output"] == '=HYPERLINK("http://x")'
 
 
-def test_it_opens_a_cell_as_a_session(alice_client, finished_run):
+def test_it_opens_a_cell_as_a_session_whose_run_is_the_cell(alice, alice_client, finished_run):
     result = finished_run.results.get(row_index=1)
 
     response = alice_client.post(f"/dataset-runs/{finished_run.pk}/results/{result.pk}/open/")
 
     session = PlaygroundSession.objects.exclude(pk=finished_run.session_id).get()
     assert response.url == f"/sessions/{session.pk}/"
-    assert session.prompt == "The capital of City1 is" + capital("City1")
+    prompt = "The capital of City1 is"
+    assert session.prompt == prompt + capital("City1")
     assert session.parameters["max_tokens"] == "8"
-    assert session.provider_id == finished_run.results.get(row_index=1).provider_id
+    assert session.provider_id == result.provider_id
+    # The output is the session's one run, shown as the editor shows a run's text.
+    run = Run.objects.get(session=session)
+    assert (run.status, run.request_body["prompt"]) == (RunStatus.COMPLETED, prompt)
+    assert run.choices[0]["text"] == capital("City1")
+    assert session.node == f"{run.pk}:0"
+    assert session.looks == [["p", len(prompt)], ["g", len(capital("City1"))]]
+    assert run.form_state["prompt"] == prompt
+    # It ran when the row did: opening cells starts no run, and counts against no cap.
+    assert run.created_at == result.finished_at
+    page = alice_client.get(response.url).text
+    assert f'id="run-{run.pk}"' in page
+
+
+def test_opening_cells_takes_none_of_the_runs_a_minute(alice, alice_client, finished_run, settings):
+    settings.PLAYGROUND_RUNS_PER_MINUTE = 2
+    for result in finished_run.results.all():
+        alice_client.post(f"/dataset-runs/{finished_run.pk}/results/{result.pk}/open/")
+
+    assert Run.objects.filter(owner=alice).count() == 3
+    assert refusal_to_start(alice, runs=2) == ""
+
+
+def test_a_cell_whose_provider_is_gone_opens_as_typed_text(alice_client, finished_run):
+    result = finished_run.results.get(row_index=1)
+    result.provider.delete()
+
+    alice_client.post(f"/dataset-runs/{finished_run.pk}/results/{result.pk}/open/")
+
+    session = PlaygroundSession.objects.exclude(pk=finished_run.session_id).get()
+    assert session.prompt == "The capital of City1 is" + capital("City1")
+    assert not Run.objects.filter(session=session).exists()
+    assert session.node == ""
 
 
 def test_resume_from_the_page_runs_the_failed_rows(
