@@ -101,7 +101,8 @@ class Run(models.Model):
     # Pruned from the tree (with its descendants), undoable until the session is emptied.
     pruned_at = models.DateTimeField(null=True, blank=True)
     # False for a record of a completion made elsewhere: a dataset run's cell opened as a
-    # session (datasetruns/opening.py). It started nothing here, so no cap counts it.
+    # session (datasetruns/opening.py), a fork's copy (sharing/fork.py), a run imported
+    # from a file (sessions/transfer.py). It started nothing here, so no cap counts it.
     started_here = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Touched by every save while streaming: a stale one means the server died mid-run.

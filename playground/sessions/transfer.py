@@ -385,8 +385,9 @@ def import_session(parsed: dict, user) -> PlaygroundSession:
         parent = created[at] if at is not None else None
         compared = fields.pop("comparison")
         fields["comparison"] = comparisons[compared] if compared is not None else None
+        # A record from the file: the importer started nothing, so no cap counts it.
         run = Run.objects.create(
-            owner=user, session=session, provider=None, parent=parent, **fields
+            owner=user, session=session, provider=None, parent=parent, started_here=False, **fields
         )
         if created_at:
             Run.objects.filter(pk=run.pk).update(created_at=created_at)

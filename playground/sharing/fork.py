@@ -76,6 +76,8 @@ def _copy_runs(runs: list[Run], fork: PlaygroundSession, viewer, provider) -> di
             parent=copies.get(run.parent_id) if run.parent_id is not None else None,
             comparison=comparison,
             column=run.column if comparison is not None else None,
+            # A copy: the viewer started nothing, so no cap counts it.
+            started_here=False,
             **{name: getattr(run, name) for name in RUN_COPY_FIELDS},
         )
         Run.objects.filter(pk=copy.pk).update(created_at=run.created_at)

@@ -9,7 +9,9 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 
+from playground.execution.limits import refusal_to_start
 from playground.runs.models import Run
 from playground.sessions.file_schema import MAX_RUNS
 from playground.sessions.models import PlaygroundSession
@@ -90,6 +92,17 @@ def test_it_creates_a_new_session_owned_by_the_importer(bob, bob_client, exporte
         run["created_at"] for run in exported["runs"]
     ]
     assert imported.last_run_at == runs[-1].created_at
+
+
+def test_imported_runs_take_none_of_the_runs_a_minute(bob, bob_client, exported, settings):
+    # The file's two runs were made just now; imported, they keep that time.
+    settings.PLAYGROUND_RUNS_PER_MINUTE = 2
+
+    import_file(bob_client, exported)
+
+    assert Run.objects.filter(owner=bob).count() == 2
+    with transaction.atomic():
+        assert refusal_to_start(bob) == ""
 
 
 def test_the_original_is_left_as_it_was(alice, bob_client, exported, session):

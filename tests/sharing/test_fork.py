@@ -3,7 +3,9 @@
 import json
 
 import pytest
+from django.db import transaction
 
+from playground.execution.limits import refusal_to_start
 from playground.providers.models import Provider
 from playground.runs.models import Run
 from playground.sessions.models import PlaygroundSession
@@ -27,6 +29,18 @@ def test_a_viewer_forks_a_link_share(client, bob, link_share, alice_session):
     assert fork.runs.get().choices == alice_session.runs.get().choices
     assert fork.runs.get().sent_requests == [{"times": 2, "changed": {"n": 1}}]
     assert fork.runs.get().owner == bob
+
+
+def test_a_forks_copies_take_none_of_the_runs_a_minute(client, bob, link_share, settings):
+    # alice_session's run was made just now; its copy keeps that time.
+    settings.PLAYGROUND_RUNS_PER_MINUTE = 1
+    client.force_login(bob)
+
+    client.post(f"/s/{link_share.token}/fork/")
+
+    assert Run.objects.filter(owner=bob).count() == 1
+    with transaction.atomic():
+        assert refusal_to_start(bob) == ""
 
 
 def test_a_fork_never_uses_the_owners_personal_provider(client, bob, link_share):
